@@ -1,0 +1,1 @@
+"""Shared building blocks: cycles, reference data, settings and the warehouse connection."""

@@ -1,0 +1,162 @@
+"""One connection interface over the two warehouses: a DuckDB file (default) or PostgreSQL.
+
+SQL written for it uses `?` placeholders and portable syntax; the PostgreSQL side rewrites the
+placeholders. Bulk writes go through DuckDB's DataFrame scan or PostgreSQL's COPY, never row by
+row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlparse
+
+import pandas as pd
+
+from core.settings import is_postgres_url
+
+WarehouseKind = Literal["duckdb", "postgres"]
+
+
+class WarehouseConnection:
+    """A thin, typed wrapper over a DuckDB or psycopg connection."""
+
+    def __init__(self, kind: WarehouseKind, raw: Any) -> None:
+        self.kind = kind
+        self.raw = raw
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.kind == "postgres" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.kind == "duckdb":
+            self.raw.execute(sql, list(params))
+        else:
+            with self.raw.cursor() as cur:
+                cur.execute(self._sql(sql), list(params) or None)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.kind == "duckdb":
+            return list(self.raw.execute(sql, list(params)).fetchall())
+        with self.raw.cursor() as cur:
+            cur.execute(self._sql(sql), list(params) or None)
+            return list(cur.fetchall())
+
+    def query_df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        if self.kind == "duckdb":
+            return self.raw.execute(sql, list(params)).df()
+        with self.raw.cursor() as cur:
+            cur.execute(self._sql(sql), list(params) or None)
+            columns = [d.name for d in cur.description or []]
+            return pd.DataFrame(cur.fetchall(), columns=columns)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+        return bool(rows[0][0])
+
+    def insert_df(self, table: str, frame: pd.DataFrame) -> None:
+        """Append a DataFrame's rows to an existing table (columns matched by name)."""
+        if frame.empty:
+            return
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        if self.kind == "duckdb":
+            self.raw.register("_insert_frame", frame)
+            try:
+                self.raw.execute(f"insert into {table} ({columns}) select {columns} from _insert_frame")
+            finally:
+                self.raw.unregister("_insert_frame")
+            return
+        with self.raw.cursor() as cur, cur.copy(f"copy {table} ({columns}) from stdin") as copy:
+            for row in frame.itertuples(index=False, name=None):
+                copy.write_row([_plain(v) for v in row])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: on any error the warehouse is left as it was."""
+        if self.kind == "duckdb":
+            self.raw.execute("begin transaction")
+            try:
+                yield
+            except BaseException:
+                self.raw.execute("rollback")
+                raise
+            self.raw.execute("commit")
+        else:
+            with self.raw.transaction():
+                yield
+
+
+def _plain(value: Any) -> Any:
+    """pandas' missing values as SQL NULL for COPY."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return value.item()
+    return value
+
+
+class Warehouse:
+    """The warehouse a cycle writes to, by URL: a DuckDB path or `postgresql://...`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.kind: WarehouseKind = "postgres" if is_postgres_url(url) else "duckdb"
+
+    @property
+    def path(self) -> Path:
+        if self.kind != "duckdb":
+            raise ValueError("a PostgreSQL warehouse has no file path")
+        return Path(self.url)
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[WarehouseConnection]:
+        if self.kind == "duckdb":
+            import duckdb
+
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.path), read_only=read_only)
+            try:
+                yield WarehouseConnection("duckdb", con)
+            finally:
+                con.close()
+        else:
+            import psycopg
+
+            pg = psycopg.connect(self.libpq_url, autocommit=True)
+            try:
+                yield WarehouseConnection("postgres", pg)
+            finally:
+                pg.close()
+
+    @property
+    def libpq_url(self) -> str:
+        return self.url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables `dbt_project/profiles.yml` reads for this warehouse."""
+        if self.kind == "duckdb":
+            return {"CYCLE_DBT_TARGET": "duckdb", "CYCLE_DUCKDB_PATH": str(self.path)}
+        parts = urlparse(self.libpq_url)
+        return {
+            "CYCLE_DBT_TARGET": "postgres",
+            "CYCLE_PG_HOST": parts.hostname or "127.0.0.1",
+            "CYCLE_PG_PORT": str(parts.port or 5432),
+            "CYCLE_PG_USER": unquote(parts.username or "postgres"),
+            "CYCLE_PG_PASSWORD": unquote(parts.password or ""),
+            "CYCLE_PG_DATABASE": parts.path.lstrip("/") or "postgres",
+        }
+
+    def describe(self) -> str:
+        if self.kind == "duckdb":
+            return str(self.path)
+        parts = urlparse(self.libpq_url)
+        return f"postgresql://{parts.hostname}:{parts.port or 5432}/{parts.path.lstrip('/')}"

@@ -1,0 +1,1 @@
+"""The `cycle` command line and the steps of a reporting cycle it shares with the Airflow DAG."""

@@ -1,0 +1,259 @@
+"""Reading a return file (xlsx or csv) into its header fields and figure rows.
+
+Readers only read: they check the shape of the file (sheets, columns, encoding) and raise
+FileRejected when it cannot be read; the contract's rules are checked in `ingest.contract`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from core.text import fold_diacritics
+from ingest.problems import FileRejected, problem
+
+INFO_SHEET, DATA_SHEET = "ThongTin", "SoLieu"
+REQUIRED_DATA_COLUMNS = ("unit_code", "element_code", "value")
+REQUIRED_CSV_COLUMNS = ("cycle", "reporter_code", "unit_code", "element_code", "value")
+INFO_KEYS = ("cycle", "reporter_code", "reporter_name", "submitted_on", "form_version")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One figure row as found in the file, before any rule is applied."""
+
+    sheet: str | None
+    row: int  # as a spreadsheet shows it: the header is row 1 of a CSV
+    unit: object
+    element: object
+    value: object
+    note: str | None = None
+    formula_error: str | None = None  # an Excel error cell or a formula without a result
+
+
+@dataclass
+class ParsedReturn:
+    file_name: str
+    file_format: str
+    cycle: object = None
+    reporter: object = None
+    reporter_name: str | None = None
+    # every distinct submitted_on given, with the row it first appears in
+    submitted_on: dict[object, int | None] = field(default_factory=dict)
+    form_version: str | None = None
+    rows: list[RawRow] = field(default_factory=list)
+    # for CSV: every distinct cycle / reporter seen, to reject mixed files
+    cycles_seen: set[str] = field(default_factory=set)
+    reporters_seen: set[str] = field(default_factory=set)
+
+
+def _key(text: object) -> str:
+    """Header and sheet names compared loosely: 'Số liệu' == 'SoLieu' == 'so_lieu'."""
+    folded = fold_diacritics(str(text or "")).strip().lower()
+    return re.sub(r"[\s_\-]+", "_", folded).replace("\ufeff", "")
+
+
+def _sheet_key(text: object) -> str:
+    return _key(text).replace("_", "")
+
+
+def read_return(file_name: str, data: bytes) -> ParsedReturn:
+    """Read a return's bytes; the format is decided by the name's extension."""
+    lower = file_name.lower()
+    if lower.endswith(".xlsx"):
+        return read_xlsx(file_name, data)
+    if lower.endswith(".csv"):
+        return read_csv(file_name, data)
+    raise FileRejected(problem(file_name, "unsupported_format"))
+
+
+# -- xlsx ----------------------------------------------------------------------------------------
+def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several error types for a bad file
+        raise FileRejected(problem(file_name, "unreadable_file", detail=_short(exc))) from exc
+    sheets = {_sheet_key(name): name for name in workbook.sheet_names}
+    parsed = ParsedReturn(file_name, "xlsx")
+    for wanted in (INFO_SHEET, DATA_SHEET):
+        if _sheet_key(wanted) not in sheets:
+            raise FileRejected(problem(file_name, "missing_sheet", sheet=wanted))
+
+    info_name = sheets[_sheet_key(INFO_SHEET)]
+    for index, cells in enumerate(workbook.get_sheet_by_name(info_name).to_python(skip_empty_area=False)):
+        if len(cells) < 2:
+            continue
+        key = _key(cells[0])
+        if key == "cycle":
+            parsed.cycle = cells[1]
+        elif key == "reporter_code":
+            parsed.reporter = cells[1]
+        elif key == "reporter_name":
+            parsed.reporter_name = str(cells[1]).strip() or None
+        elif key == "submitted_on":
+            if not _blank(cells[1]):
+                parsed.submitted_on[cells[1]] = index + 1
+        elif key == "form_version":
+            parsed.form_version = str(cells[1]).strip() or None
+    for required in ("cycle", "reporter_code"):
+        value = parsed.cycle if required == "cycle" else parsed.reporter
+        if value in (None, ""):
+            raise FileRejected(problem(file_name, "missing_field", sheet=INFO_SHEET, field=required))
+
+    data_name = sheets[_sheet_key(DATA_SHEET)]
+    rows = workbook.get_sheet_by_name(data_name).to_python(skip_empty_area=False)
+    header_index, columns = _find_header(rows)
+    missing = [c for c in REQUIRED_DATA_COLUMNS if c not in columns]
+    if header_index is None or missing:
+        raise FileRejected(problem(file_name, "missing_column", sheet=DATA_SHEET,
+                                   columns=", ".join(missing or REQUIRED_DATA_COLUMNS)))
+    errors = _formula_errors(data, data_name) if b"<f" in _sheet_xml(data, data_name) else {}
+    value_col = columns["value"]
+    note_col = columns.get("note")
+    for index in range(header_index + 1, len(rows)):
+        cells = rows[index]
+        unit, element, value = (cells[columns[c]] for c in REQUIRED_DATA_COLUMNS)
+        if _blank(unit) and _blank(element) and _blank(value):
+            continue
+        parsed.rows.append(RawRow(
+            sheet=DATA_SHEET,
+            row=index + 1,
+            unit=unit,
+            element=element,
+            value=value,
+            note=str(cells[note_col]).strip() or None if note_col is not None else None,
+            formula_error=errors.get((index + 1, value_col)),
+        ))
+    return parsed
+
+
+def _find_header(rows: list[list[object]]) -> tuple[int | None, dict[str, int]]:
+    """The header is the first row naming `element_code` (normally row 1)."""
+    for index, cells in enumerate(rows[:20]):
+        keys = [_key(c) for c in cells]
+        if "element_code" in keys:
+            return index, {k: i for i, k in reversed(list(enumerate(keys))) if k}
+    return None, {}
+
+
+def _sheet_xml(data: bytes, sheet_name: str) -> bytes:
+    """The worksheet XML behind a sheet name (through workbook.xml and its relationships)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        for match in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+            tag = match.group(0)
+            name = re.search(r'name="([^"]*)"', tag)
+            rid = re.search(r'r:id="([^"]*)"', tag)
+            if name and rid and _unescape(name.group(1)) == sheet_name:
+                target = re.search(rf'Id="{re.escape(rid.group(1))}"[^>]*Target="([^"]*)"', rels) or \
+                    re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(rid.group(1))}"', rels)
+                if target:
+                    path = target.group(1).lstrip("/")
+                    path = path if path.startswith("xl/") else f"xl/{path}"
+                    return zf.read(path)
+    return b""
+
+
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+
+
+def _formula_errors(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
+    """Cells whose formula gave an Excel error or no result: calamine reads both as blank."""
+    found: dict[tuple[int, int], str] = {}
+    for match in _CELL.finditer(_sheet_xml(data, sheet_name)):
+        attrs, body = match.group(1), match.group(2) or b""
+        if b"<f" not in body:
+            continue
+        ref = re.search(rb'r="([A-Z]+)(\d+)"', attrs)
+        if not ref:
+            continue
+        value = re.search(rb"<v>(.*?)</v>", body, re.S)
+        if b't="e"' in attrs:
+            shown = value.group(1).decode() if value else "#ERROR"
+        elif value is None:
+            shown = "=" + (re.search(rb"<f[^>]*>(.*?)</f>", body, re.S) or [b"", b""])[1].decode()
+        else:
+            continue
+        found[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = shown
+    return found
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (ord(letter) - 64)
+    return index - 1
+
+
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+# -- csv -----------------------------------------------------------------------------------------
+def read_csv(file_name: str, data: bytes) -> ParsedReturn:
+    if data[:2] == b"PK" or b"\x00" in data[:1024]:
+        raise FileRejected(problem(file_name, "unreadable_file", detail="binary content, not text"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(problem(file_name, "not_utf8")) from exc
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    parsed = ParsedReturn(file_name, "csv")
+    header: dict[str, int] | None = None
+    for line_number, cells in enumerate(reader, start=1):
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            keys = [_key(c) for c in cells]
+            header = {k: i for i, k in reversed(list(enumerate(keys))) if k}
+            missing = [c for c in REQUIRED_CSV_COLUMNS if c not in header]
+            if missing:
+                raise FileRejected(problem(file_name, "missing_column", columns=", ".join(missing)))
+            continue
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            index = header.get(name) if header else None
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        cycle, reporter = cell("cycle"), cell("reporter_code")
+        if cycle:
+            parsed.cycles_seen.add(cycle)
+        if reporter:
+            parsed.reporters_seen.add(reporter)
+        submitted = cell("submitted_on")
+        if submitted:
+            parsed.submitted_on.setdefault(submitted, line_number)
+        parsed.rows.append(RawRow(
+            sheet=None,
+            row=line_number,
+            unit=cell("unit_code"),
+            element=cell("element_code"),
+            value=cell("value"),
+            note=cell("note") or None,
+        ))
+    if header is None:
+        raise FileRejected(problem(file_name, "missing_column", columns=", ".join(REQUIRED_CSV_COLUMNS)))
+    if parsed.cycles_seen:
+        parsed.cycle = sorted(parsed.cycles_seen)[0]
+    if parsed.reporters_seen:
+        parsed.reporter = sorted(parsed.reporters_seen)[0]
+    return parsed
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
