@@ -8,7 +8,7 @@ from datetime import date
 from typing import Literal
 
 REFORM_DATE = date(2025, 7, 1)
-"""From this day Vietnam has no district level: cycles ending on or after it roll up commune -> province."""
+"""From this day Vietnam has no district level: later cycles roll up commune -> province."""
 
 _CYCLE_ID = re.compile(r"^(?P<year>20\d\d)-(?P<kind>H1|Y)$")
 
@@ -27,7 +27,8 @@ class Cycle:
         match = _CYCLE_ID.match(str(text).strip().upper())
         if not match:
             raise ValueError(
-                f"'{text}' is not a cycle id: use YYYY-H1 (half-year) or YYYY-Y (annual), e.g. 2024-H1"
+                f"'{text}' is not a cycle id: use YYYY-H1 (half-year) or YYYY-Y (annual), "
+                "e.g. 2024-H1"
             )
         kind: CycleKind = "H1" if match["kind"] == "H1" else "Y"
         return cls(int(match["year"]), kind)

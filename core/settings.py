@@ -44,7 +44,9 @@ class Settings:
         values: dict[str, str] = {}
         for name, env in ENV.items():
             given = overrides.get(name)
-            values[name] = str(given) if given not in (None, "") else os.environ.get(env) or DEFAULTS[name]
+            values[name] = (
+                str(given) if given not in (None, "") else os.environ.get(env) or DEFAULTS[name]
+            )
         warehouse = values["warehouse"]
         if not is_postgres_url(warehouse):
             warehouse = str((base / warehouse).resolve())

@@ -47,7 +47,8 @@ class WarehouseConnection:
 
     def query_df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         if self.kind == "duckdb":
-            return self.raw.execute(sql, list(params)).df()
+            frame: pd.DataFrame = self.raw.execute(sql, list(params)).df()
+            return frame
         with self.raw.cursor() as cur:
             cur.execute(self._sql(sql), list(params) or None)
             columns = [d.name for d in cur.description or []]
@@ -55,7 +56,8 @@ class WarehouseConnection:
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            "select count(*) from information_schema.tables"
+            " where table_schema = ? and table_name = ?",
             [schema, table],
         )
         return bool(rows[0][0])
@@ -68,7 +70,9 @@ class WarehouseConnection:
         if self.kind == "duckdb":
             self.raw.register("_insert_frame", frame)
             try:
-                self.raw.execute(f"insert into {table} ({columns}) select {columns} from _insert_frame")
+                self.raw.execute(
+                    f"insert into {table} ({columns}) select {columns} from _insert_frame"
+                )
             finally:
                 self.raw.unregister("_insert_frame")
             return

@@ -15,7 +15,12 @@ def progress_bar(description: str) -> Iterator[tuple[Callable[[int], None], Call
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
         task = bar.add_task(description, total=None)
         yield (lambda n: bar.advance(task, n)), (lambda n: bar.update(task, total=n))

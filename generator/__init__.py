@@ -1,1 +1,19 @@
-"""generator."""
+"""Realistic generated returns for demos, tests and benchmarks."""
+
+from generator.inbox import (
+    DEFAULT_DISTRICTS,
+    DEMO_CYCLES,
+    GeneratedInbox,
+    Planted,
+    ProblemRates,
+    generate_inbox,
+)
+
+__all__ = [
+    "DEFAULT_DISTRICTS",
+    "DEMO_CYCLES",
+    "GeneratedInbox",
+    "Planted",
+    "ProblemRates",
+    "generate_inbox",
+]

@@ -25,5 +25,5 @@ def archive_bytes(archive_dir: Path, sha256: str, file_name: str, data: bytes) -
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
-    os.replace(tmp, target)  # atomic: a reader never sees half a file
+    tmp.replace(target)  # atomic: a reader never sees half a file
     return target

@@ -58,11 +58,16 @@ class CheckedReturn:
         return found + [p for _, p in self.rejected_rows]
 
 
-def check_return(parsed: ParsedReturn, reference: Reference,
-                 folder_cycle: Cycle | None = None) -> CheckedReturn:
+def check_return(
+    parsed: ParsedReturn, reference: Reference, folder_cycle: Cycle | None = None
+) -> CheckedReturn:
     """Apply the contract to a parsed return. `folder_cycle` is the inbox folder's cycle."""
-    checked = CheckedReturn(parsed.file_name, parsed.file_format,
-                            reporter_name=parsed.reporter_name, form_version=parsed.form_version)
+    checked = CheckedReturn(
+        parsed.file_name,
+        parsed.file_format,
+        reporter_name=parsed.reporter_name,
+        form_version=parsed.form_version,
+    )
     try:
         cycle = _check_cycle(parsed, folder_cycle)
         checked.cycle = cycle.id
@@ -80,7 +85,9 @@ def check_return(parsed: ParsedReturn, reference: Reference,
 def _check_cycle(parsed: ParsedReturn, folder_cycle: Cycle | None) -> Cycle:
     name = parsed.file_name
     if len(parsed.cycles_seen) > 1:
-        raise FileRejected(problem(name, "mixed_cycles", values=", ".join(sorted(parsed.cycles_seen))))
+        raise FileRejected(
+            problem(name, "mixed_cycles", values=", ".join(sorted(parsed.cycles_seen)))
+        )
     if parsed.cycle in (None, ""):
         raise FileRejected(problem(name, "missing_field", field="cycle"))
     try:
@@ -113,22 +120,29 @@ def _check_submitted_on(parsed: ParsedReturn) -> date | None:
             day = parse_date(raw)
         except ValueError as exc:
             sheet = "ThongTin" if parsed.file_format == "xlsx" else None
-            raise FileRejected(problem(parsed.file_name, "invalid_date", sheet=sheet, row=row,
-                                       value=display(raw))) from exc
+            raise FileRejected(
+                problem(parsed.file_name, "invalid_date", sheet=sheet, row=row, value=display(raw))
+            ) from exc
         if day:
             dates.append(day)
     return max(dates) if dates else None
 
 
-def _check_rows(parsed: ParsedReturn, reference: Reference, cycle: Cycle, reporter: Reporter,
-                checked: CheckedReturn) -> None:
+def _check_rows(
+    parsed: ParsedReturn,
+    reference: Reference,
+    cycle: Cycle,
+    reporter: Reporter,
+    checked: CheckedReturn,
+) -> None:
     name = parsed.file_name
     role_elements = set(reference.elements_by_role[reporter.role])
     accepted: dict[tuple[str, str], list[tuple[RawRow, int]]] = defaultdict(list)
 
     def reject(raw: RawRow, code: str, **details: object) -> None:
         checked.rejected_rows.append(
-            (raw, problem(name, code, sheet=raw.sheet, row=raw.row, **details)))
+            (raw, problem(name, code, sheet=raw.sheet, row=raw.row, **details))
+        )
 
     for raw in parsed.rows:
         checked.rows_total += 1
@@ -141,8 +155,13 @@ def _check_rows(parsed: ParsedReturn, reference: Reference, cycle: Cycle, report
             reject(raw, "unknown_element", element=element)
             continue
         if known.code not in role_elements:
-            reject(raw, "element_not_in_role", element=known.code, owner=known.reported_by,
-                   reporter=f"{reporter.code} ({reporter.role})")
+            reject(
+                raw,
+                "element_not_in_role",
+                element=known.code,
+                owner=known.reported_by,
+                reporter=f"{reporter.code} ({reporter.role})",
+            )
             continue
         unit = normalise_code(raw.unit)
         if not unit:
@@ -157,8 +176,13 @@ def _check_rows(parsed: ParsedReturn, reference: Reference, cycle: Cycle, report
             if commune is None:
                 reject(raw, "unknown_unit", unit=unit, cycle=cycle.id)
             else:
-                reject(raw, "unit_outside_jurisdiction", unit=unit, unit_name=commune.name_vi,
-                       reporter=reporter.code)
+                reject(
+                    raw,
+                    "unit_outside_jurisdiction",
+                    unit=unit,
+                    unit_name=commune.name_vi,
+                    reporter=reporter.code,
+                )
             continue
         if raw.formula_error:
             reject(raw, "formula_error", value=raw.formula_error)
@@ -185,11 +209,14 @@ def _check_rows(parsed: ParsedReturn, reference: Reference, cycle: Cycle, report
             continue
         for raw, _ in occurrences[1:]:
             reject(raw, "duplicate_figure", unit=unit, element=element, first_row=first_raw.row)
-        checked.figures.append(Figure(unit, element, first_value, first_raw.sheet, first_raw.row,
-                                      first_raw.note))
+        checked.figures.append(
+            Figure(unit, element, first_value, first_raw.sheet, first_raw.row, first_raw.note)
+        )
     checked.rejected_rows.sort(key=lambda item: item[0].row)
 
     if not checked.figures:
         if checked.rejected_rows:
-            raise FileRejected(problem(name, "no_valid_figures", rejected=len(checked.rejected_rows)))
+            raise FileRejected(
+                problem(name, "no_valid_figures", rejected=len(checked.rejected_rows))
+            )
         raise FileRejected(problem(name, "no_figures"))

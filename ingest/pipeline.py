@@ -8,6 +8,7 @@ leaves it as it was. Re-running on the same inbox changes nothing.
 from __future__ import annotations
 
 import csv
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -72,10 +73,7 @@ def list_inbox(folder: Path) -> list[Path]:
     """Return files of a cycle folder, in name order; hidden files and Office lock files skipped."""
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith((".", "~$"))
-    )
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
 
 
 def read_file(path: Path, folder_cycle: Cycle | None) -> ReceivedFile:
@@ -86,8 +84,9 @@ def read_file(path: Path, folder_cycle: Cycle | None) -> ReceivedFile:
         parsed = read_return(path.name, data)
         checked = check_return(parsed, reference(), folder_cycle)
     except FileRejected as rejected:
-        checked = CheckedReturn(path.name, path.suffix.lower().lstrip(".") or "unknown",
-                                file_problem=rejected.problem)
+        checked = CheckedReturn(
+            path.name, path.suffix.lower().lstrip(".") or "unknown", file_problem=rejected.problem
+        )
     return ReceivedFile(
         path=str(path),
         file_name=path.name,
@@ -101,13 +100,21 @@ def read_file(path: Path, folder_cycle: Cycle | None) -> ReceivedFile:
 def _read_and_archive(args: tuple[str, str | None, str]) -> ReceivedFile:
     path, cycle_id, archive_dir = args
     received = read_file(Path(path), Cycle.parse(cycle_id) if cycle_id else None)
-    received.archive_path = str(archive_bytes(Path(archive_dir), received.sha256,
-                                              received.file_name, Path(path).read_bytes()))
+    received.archive_path = str(
+        archive_bytes(
+            Path(archive_dir), received.sha256, received.file_name, Path(path).read_bytes()
+        )
+    )
     return received
 
 
-def read_many(paths: Sequence[Path], folder_cycle: Cycle | None, archive_dir: Path,
-              progress: Progress | None = None, workers: int | None = None) -> list[ReceivedFile]:
+def read_many(
+    paths: Sequence[Path],
+    folder_cycle: Cycle | None,
+    archive_dir: Path,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> list[ReceivedFile]:
     """Read, check and archive files; in parallel when there are many."""
     jobs = [(str(p), folder_cycle.id if folder_cycle else None, str(archive_dir)) for p in paths]
     results: list[ReceivedFile] = []
@@ -137,8 +144,11 @@ def check_files(paths: Iterable[Path]) -> list[CheckedReturn]:
         except ValueError:
             folder_cycle = None
         if not path.is_file():
-            missing = CheckedReturn(path.name, "unknown", file_problem=problem(
-                str(path), "unreadable_file", detail="no such file"))
+            missing = CheckedReturn(
+                path.name,
+                "unknown",
+                file_problem=problem(str(path), "unreadable_file", detail="no such file"),
+            )
             results.append(missing)
             continue
         results.append(read_file(path, folder_cycle).checked)
@@ -146,14 +156,19 @@ def check_files(paths: Iterable[Path]) -> list[CheckedReturn]:
 
 
 # -- ingest --------------------------------------------------------------------------------------
-def ingest_cycle(settings: Settings, cycle: Cycle, progress: Progress | None = None,
-                 on_total: Callable[[int], None] | None = None) -> IngestSummary:
+def ingest_cycle(
+    settings: Settings,
+    cycle: Cycle,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> IngestSummary:
     """Load `<inbox>/<cycle>/` into the raw layer."""
     folder = settings.inbox / cycle.id
     paths = list_inbox(folder)
     warehouse = Warehouse(settings.warehouse)
-    summary = IngestSummary(cycle.id, folder, settings.archive, warehouse.describe(),
-                            files_in_inbox=len(paths))
+    summary = IngestSummary(
+        cycle.id, folder, settings.archive, warehouse.describe(), files_in_inbox=len(paths)
+    )
     with warehouse.connect() as con:
         ensure_raw_layer(con)
         existing = con.query_df(
@@ -170,7 +185,9 @@ def ingest_cycle(settings: Settings, cycle: Cycle, progress: Progress | None = N
 
     files = _recompute_statuses(cycle.id, existing, new)
     new_keys = {(r.file_name, r.sha256) for r in new}
-    is_new = [(n, s) in new_keys for n, s in zip(files["file_name"], files["file_sha256"], strict=True)]
+    is_new = [
+        (n, s) in new_keys for n, s in zip(files["file_name"], files["file_sha256"], strict=True)
+    ]
     new_rows = files[is_new]
     for status in ("loaded", "superseded", "duplicate", "rejected"):
         setattr(summary, status, int((new_rows["status"] == status).sum()))
@@ -191,8 +208,9 @@ def ingest_cycle(settings: Settings, cycle: Cycle, progress: Progress | None = N
     return summary
 
 
-def _recompute_statuses(cycle_id: str, existing: pd.DataFrame,
-                        new: list[ReceivedFile]) -> pd.DataFrame:
+def _recompute_statuses(
+    cycle_id: str, existing: pd.DataFrame, new: list[ReceivedFile]
+) -> pd.DataFrame:
     """Every file of the cycle with its status: the latest return of each reporter (by
     submitted_on, then arrival) is `loaded`, earlier ones `superseded`; the same bytes under
     another name are a `duplicate`; files the contract refuses are `rejected`."""
@@ -207,45 +225,62 @@ def _recompute_statuses(cycle_id: str, existing: pd.DataFrame,
             reason = problem(r.file_name, "duplicate_file", original=duplicate_of)
         else:
             seen_shas[r.sha256] = r.file_name
-        rows.append({
-            "cycle": cycle_id,
-            "file_name": r.file_name,
-            "file_sha256": r.sha256,
-            "file_format": c.file_format,
-            "file_size": r.size,
-            "reporter_code": c.reporter_code,
-            "reporter_name": c.reporter_name,
-            "submitted_on": c.submitted_on,
-            "received_at": r.received_at,
-            "archive_path": r.archive_path,
-            "status": status,
-            "reason_code": reason.code if reason else None,
-            "reason_vi": reason.message_vi if reason else None,
-            "reason_en": reason.message_en if reason else None,
-            "superseded_by_file": None,
-            "superseded_by_sha256": None,
-            "duplicate_of": duplicate_of,
-            "rows_total": c.rows_total,
-            "rows_loaded": len(c.figures) if status != "duplicate" else 0,
-            "rows_rejected": len(c.rejected_rows),
-            "rows_blank": c.rows_blank,
-            "form_version": c.form_version,
-        })
-    frame = pd.concat(
-        [existing.astype(object), pd.DataFrame(rows, columns=list(RECEIVED_FILES_COLUMNS))],
-        ignore_index=True,
-    ) if rows else existing.astype(object).copy()
+        rows.append(
+            {
+                "cycle": cycle_id,
+                "file_name": r.file_name,
+                "file_sha256": r.sha256,
+                "file_format": c.file_format,
+                "file_size": r.size,
+                "reporter_code": c.reporter_code,
+                "reporter_name": c.reporter_name,
+                "submitted_on": c.submitted_on,
+                "received_at": r.received_at,
+                "archive_path": r.archive_path,
+                "status": status,
+                "reason_code": reason.code if reason else None,
+                "reason_vi": reason.message_vi if reason else None,
+                "reason_en": reason.message_en if reason else None,
+                "superseded_by_file": None,
+                "superseded_by_sha256": None,
+                "duplicate_of": duplicate_of,
+                "rows_total": c.rows_total,
+                "rows_loaded": len(c.figures) if status != "duplicate" else 0,
+                "rows_rejected": len(c.rejected_rows),
+                "rows_blank": c.rows_blank,
+                "form_version": c.form_version,
+            }
+        )
+    frame = (
+        pd.concat(
+            [existing.astype(object), pd.DataFrame(rows, columns=list(RECEIVED_FILES_COLUMNS))],
+            ignore_index=True,
+        )
+        if rows
+        else existing.astype(object).copy()
+    )
 
     candidates = frame["status"].isin(["candidate", "loaded", "superseded"])
     frame.loc[candidates, ["superseded_by_file", "superseded_by_sha256"]] = None
-    order = frame[candidates].assign(
-        _effective=[
-            _as_date(s) or _as_date(t)
-            for s, t in zip(frame.loc[candidates, "submitted_on"], frame.loc[candidates, "received_at"],
-                            strict=True)
-        ],
-        _received=pd.to_datetime(frame.loc[candidates, "received_at"]),
-    ).sort_values(["reporter_code", "_effective", "_received", "file_name", "file_sha256"])
+    order = (
+        frame[candidates]
+        .assign(
+            _effective=pd.Series(
+                [
+                    _as_date(s) or _as_date(t)
+                    for s, t in zip(
+                        frame.loc[candidates, "submitted_on"],
+                        frame.loc[candidates, "received_at"],
+                        strict=True,
+                    )
+                ],
+                index=frame.index[candidates],
+                dtype=object,
+            ),
+            _received=pd.to_datetime(frame.loc[candidates, "received_at"]),
+        )
+        .sort_values(["reporter_code", "_effective", "_received", "file_name", "file_sha256"])
+    )
     for _, group in order.groupby("reporter_code", sort=False):
         winner = group.index[-1]
         frame.loc[winner, "status"] = "loaded"
@@ -258,7 +293,7 @@ def _recompute_statuses(cycle_id: str, existing: pd.DataFrame,
 
 
 def _as_date(value: object) -> date | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, datetime | pd.Timestamp):
         return value.date()
@@ -273,15 +308,18 @@ def _typed_files(frame: pd.DataFrame) -> pd.DataFrame:
         frame[column] = frame[column].astype("int64")
     frame["received_at"] = pd.to_datetime(frame["received_at"])
     frame["submitted_on"] = pd.to_datetime(frame["submitted_on"]).dt.date
-    frame["submitted_on"] = frame["submitted_on"].astype(object).where(frame["submitted_on"].notna(), None)
+    frame["submitted_on"] = (
+        frame["submitted_on"].astype(object).where(frame["submitted_on"].notna(), None)
+    )
     for column in RECEIVED_FILES_COLUMNS:
         if frame[column].dtype == object and column not in ("submitted_on",):
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
 
 
-def _value_frames(cycle_id: str, new: list[ReceivedFile],
-                  stored_shas: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _value_frames(
+    cycle_id: str, new: list[ReceivedFile], stored_shas: set[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Figures and rejected rows of the new files, once per distinct content."""
     values: list[tuple[object, ...]] = []
     rejected: list[tuple[object, ...]] = []
@@ -292,12 +330,36 @@ def _value_frames(cycle_id: str, new: list[ReceivedFile],
         written.add(r.sha256)
         c = r.checked
         for f in c.figures:
-            values.append((r.sha256, cycle_id, c.reporter_code, f.unit_code, f.element_code,
-                           f.value, f.sheet, f.row, f.note))
+            values.append(
+                (
+                    r.sha256,
+                    cycle_id,
+                    c.reporter_code,
+                    f.unit_code,
+                    f.element_code,
+                    f.value,
+                    f.sheet,
+                    f.row,
+                    f.note,
+                )
+            )
         for raw, p in c.rejected_rows:
-            rejected.append((r.sha256, cycle_id, r.file_name, c.reporter_code, raw.sheet, raw.row,
-                             _text(raw.unit), _text(raw.element), _text(raw.value),
-                             p.code, p.message_vi, p.message_en))
+            rejected.append(
+                (
+                    r.sha256,
+                    cycle_id,
+                    r.file_name,
+                    c.reporter_code,
+                    raw.sheet,
+                    raw.row,
+                    _text(raw.unit),
+                    _text(raw.element),
+                    _text(raw.value),
+                    p.code,
+                    p.message_vi,
+                    p.message_en,
+                )
+            )
     value_frame = pd.DataFrame(values, columns=list(RETURN_VALUES_COLUMNS))
     value_frame["value"] = value_frame["value"].astype("int64")
     value_frame["source_row"] = value_frame["source_row"].astype("int64")
@@ -324,5 +386,6 @@ def _write_scope(con: WarehouseConnection, inbox: Path) -> None:
         return
     with scope_file.open(encoding="utf-8-sig", newline="") as handle:
         rows = {(r["hierarchy"].strip(), r["unit_code"].strip()) for r in csv.DictReader(handle)}
-    con.insert_df("raw.reporting_scope",
-                  pd.DataFrame(sorted(rows), columns=["hierarchy", "unit_code"]))
+    con.insert_df(
+        "raw.reporting_scope", pd.DataFrame(sorted(rows), columns=["hierarchy", "unit_code"])
+    )

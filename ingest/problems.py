@@ -31,8 +31,8 @@ REASONS: dict[str, tuple[Scope, str, str]] = {
     ),
     "missing_sheet": (
         "file",
-        "Thiếu trang tính '{sheet}'",
-        "sheet '{sheet}' is missing",
+        "Thiếu trang tính '{missing}'",
+        "sheet '{missing}' is missing",
     ),
     "missing_column": (
         "file",
@@ -185,11 +185,18 @@ class Problem:
         return f"{self.location()}: [{self.code}] {self.message_vi} / {self.message_en}"
 
 
-def problem(file: str, code: str, *, sheet: str | None = None, row: int | None = None,
-            **details: object) -> Problem:
+def problem(
+    file: str,
+    reason: str,
+    /,
+    *,
+    sheet: str | None = None,
+    row: int | None = None,
+    **details: object,
+) -> Problem:
     """Build a Problem from the catalogue, filling its templates with `details`."""
-    _, vi, en = REASONS[code]
-    return Problem(file, code, vi.format(**details), en.format(**details), sheet, row)
+    _, vi, en = REASONS[reason]
+    return Problem(file, reason, vi.format(**details), en.format(**details), sheet, row)
 
 
 class FileRejected(Exception):

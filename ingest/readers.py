@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.text import fold_diacritics
@@ -82,10 +83,12 @@ def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
     parsed = ParsedReturn(file_name, "xlsx")
     for wanted in (INFO_SHEET, DATA_SHEET):
         if _sheet_key(wanted) not in sheets:
-            raise FileRejected(problem(file_name, "missing_sheet", sheet=wanted))
+            raise FileRejected(problem(file_name, "missing_sheet", missing=wanted))
 
     info_name = sheets[_sheet_key(INFO_SHEET)]
-    for index, cells in enumerate(workbook.get_sheet_by_name(info_name).to_python(skip_empty_area=False)):
+    for index, cells in enumerate(
+        workbook.get_sheet_by_name(info_name).to_python(skip_empty_area=False)
+    ):
         if len(cells) < 2:
             continue
         key = _key(cells[0])
@@ -103,15 +106,23 @@ def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
     for required in ("cycle", "reporter_code"):
         value = parsed.cycle if required == "cycle" else parsed.reporter
         if value in (None, ""):
-            raise FileRejected(problem(file_name, "missing_field", sheet=INFO_SHEET, field=required))
+            raise FileRejected(
+                problem(file_name, "missing_field", sheet=INFO_SHEET, field=required)
+            )
 
     data_name = sheets[_sheet_key(DATA_SHEET)]
     rows = workbook.get_sheet_by_name(data_name).to_python(skip_empty_area=False)
     header_index, columns = _find_header(rows)
     missing = [c for c in REQUIRED_DATA_COLUMNS if c not in columns]
     if header_index is None or missing:
-        raise FileRejected(problem(file_name, "missing_column", sheet=DATA_SHEET,
-                                   columns=", ".join(missing or REQUIRED_DATA_COLUMNS)))
+        raise FileRejected(
+            problem(
+                file_name,
+                "missing_column",
+                sheet=DATA_SHEET,
+                columns=", ".join(missing or REQUIRED_DATA_COLUMNS),
+            )
+        )
     errors = _formula_errors(data, data_name) if b"<f" in _sheet_xml(data, data_name) else {}
     value_col = columns["value"]
     note_col = columns.get("note")
@@ -120,19 +131,21 @@ def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
         unit, element, value = (cells[columns[c]] for c in REQUIRED_DATA_COLUMNS)
         if _blank(unit) and _blank(element) and _blank(value):
             continue
-        parsed.rows.append(RawRow(
-            sheet=DATA_SHEET,
-            row=index + 1,
-            unit=unit,
-            element=element,
-            value=value,
-            note=str(cells[note_col]).strip() or None if note_col is not None else None,
-            formula_error=errors.get((index + 1, value_col)),
-        ))
+        parsed.rows.append(
+            RawRow(
+                sheet=DATA_SHEET,
+                row=index + 1,
+                unit=unit,
+                element=element,
+                value=value,
+                note=str(cells[note_col]).strip() or None if note_col is not None else None,
+                formula_error=errors.get((index + 1, value_col)),
+            )
+        )
     return parsed
 
 
-def _find_header(rows: list[list[object]]) -> tuple[int | None, dict[str, int]]:
+def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int | None, dict[str, int]]:
     """The header is the first row naming `element_code` (normally row 1)."""
     for index, cells in enumerate(rows[:20]):
         keys = [_key(c) for c in cells]
@@ -151,8 +164,9 @@ def _sheet_xml(data: bytes, sheet_name: str) -> bytes:
             name = re.search(r'name="([^"]*)"', tag)
             rid = re.search(r'r:id="([^"]*)"', tag)
             if name and rid and _unescape(name.group(1)) == sheet_name:
-                target = re.search(rf'Id="{re.escape(rid.group(1))}"[^>]*Target="([^"]*)"', rels) or \
-                    re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(rid.group(1))}"', rels)
+                target = re.search(
+                    rf'Id="{re.escape(rid.group(1))}"[^>]*Target="([^"]*)"', rels
+                ) or re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(rid.group(1))}"', rels)
                 if target:
                     path = target.group(1).lstrip("/")
                     path = path if path.startswith("xl/") else f"xl/{path}"
@@ -192,8 +206,13 @@ def _column_index(letters: str) -> int:
 
 
 def _unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 # -- csv -----------------------------------------------------------------------------------------
@@ -209,11 +228,11 @@ def read_csv(file_name: str, data: bytes) -> ParsedReturn:
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     parsed = ParsedReturn(file_name, "csv")
-    header: dict[str, int] | None = None
+    header: dict[str, int] = {}
     for line_number, cells in enumerate(reader, start=1):
         if not any(c.strip() for c in cells):
             continue
-        if header is None:
+        if not header:
             keys = [_key(c) for c in cells]
             header = {k: i for i, k in reversed(list(enumerate(keys))) if k}
             missing = [c for c in REQUIRED_CSV_COLUMNS if c not in header]
@@ -221,8 +240,8 @@ def read_csv(file_name: str, data: bytes) -> ParsedReturn:
                 raise FileRejected(problem(file_name, "missing_column", columns=", ".join(missing)))
             continue
 
-        def cell(name: str, cells: list[str] = cells) -> str:
-            index = header.get(name) if header else None
+        def cell(name: str, cells: list[str] = cells, columns: dict[str, int] = header) -> str:
+            index = columns.get(name)
             return cells[index].strip() if index is not None and index < len(cells) else ""
 
         cycle, reporter = cell("cycle"), cell("reporter_code")
@@ -233,16 +252,20 @@ def read_csv(file_name: str, data: bytes) -> ParsedReturn:
         submitted = cell("submitted_on")
         if submitted:
             parsed.submitted_on.setdefault(submitted, line_number)
-        parsed.rows.append(RawRow(
-            sheet=None,
-            row=line_number,
-            unit=cell("unit_code"),
-            element=cell("element_code"),
-            value=cell("value"),
-            note=cell("note") or None,
-        ))
+        parsed.rows.append(
+            RawRow(
+                sheet=None,
+                row=line_number,
+                unit=cell("unit_code"),
+                element=cell("element_code"),
+                value=cell("value"),
+                note=cell("note") or None,
+            )
+        )
     if header is None:
-        raise FileRejected(problem(file_name, "missing_column", columns=", ".join(REQUIRED_CSV_COLUMNS)))
+        raise FileRejected(
+            problem(file_name, "missing_column", columns=", ".join(REQUIRED_CSV_COLUMNS))
+        )
     if parsed.cycles_seen:
         parsed.cycle = sorted(parsed.cycles_seen)[0]
     if parsed.reporters_seen:

@@ -32,8 +32,12 @@ def write_template(path: Path, reporter: Reporter, cycle: Cycle, reference: Refe
     workbook = xlsxwriter.Workbook(str(path))
     bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     locked_text = workbook.add_format({"num_format": "@"})
-    value_cell = workbook.add_format({"num_format": "#,##0", "bg_color": "#FFF2CC", "locked": False})
-    date_cell = workbook.add_format({"num_format": "dd/mm/yyyy", "bg_color": "#FFF2CC", "locked": False})
+    value_cell = workbook.add_format(
+        {"num_format": "#,##0", "bg_color": "#FFF2CC", "locked": False}
+    )
+    date_cell = workbook.add_format(
+        {"num_format": "dd/mm/yyyy", "bg_color": "#FFF2CC", "locked": False}
+    )
 
     info = workbook.add_worksheet(INFO_SHEET)
     info.set_column(0, 0, 18)
@@ -72,12 +76,18 @@ def write_template(path: Path, reporter: Reporter, cycle: Cycle, reference: Refe
         data.write_string(index, 4, unit_name)
         data.write_blank(index, 5, None, value_cell)
     if rows:
-        data.data_validation(1, 3, len(rows), 3, {
-            "validate": "integer",
-            "criteria": ">=",
-            "value": 0,
-            "error_title": "Số nguyên / Whole number",
-            "error_message": "Nhập số nguyên không âm. / Enter a whole number >= 0.",
-        })
+        data.data_validation(
+            1,
+            3,
+            len(rows),
+            3,
+            {
+                "validate": "integer",
+                "criteria": ">=",
+                "value": 0,
+                "error_title": "Số nguyên / Whole number",
+                "error_message": "Nhập số nguyên không âm. / Enter a whole number >= 0.",
+            },
+        )
     workbook.close()
     return path

@@ -6,16 +6,19 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009]+")
 _DIGITS = re.compile(r"^\d+$")
-_DOT_GROUPS = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
-_SPACE_GROUPS = re.compile(r"^\d{1,3}(?: \d{3})+$")
+_DOT_GROUPS = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
+_SPACE_GROUPS = re.compile(r"^[1-9]\d{0,2}(?: \d{3})+$")
 _DECIMAL = re.compile(r"^\d*[.,]\d+$|^\d+[.,]$")
-_EXCEL_ERROR = re.compile(r"^#(?:DIV/0!|N/A|NAME\?|NULL!|NUM!|REF!|VALUE!|SPILL!|CALC!|GETTING_DATA)$")
+_EXCEL_ERROR = re.compile(
+    r"^#(?:DIV/0!|N/A|NAME\?|NULL!|NUM!|REF!|VALUE!|SPILL!|CALC!|GETTING_DATA)$"
+)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
@@ -46,7 +49,7 @@ def parse_count(raw: object) -> int | None:
             raise InvalidValue("negative_value", str(raw))
         return raw
     if isinstance(raw, float):
-        if raw != raw:  # NaN: an empty numeric cell
+        if math.isnan(raw):  # an empty numeric cell
             return None
         if raw < 0:
             raise InvalidValue("negative_value", display(raw))

@@ -74,55 +74,99 @@ def main(wheel: str) -> None:
     for r in legacy:
         p, d = r["provinceCode"], r["districtCode"]
         add("pre_reform", "province", p, r["province"], r["provinceShort"], province_code=p)
-        add("pre_reform", "district", d, r["district"], r["districtShort"],
-            province_code=p, district_code=d, parent_code=p)
+        add(
+            "pre_reform",
+            "district",
+            d,
+            r["district"],
+            r["districtShort"],
+            province_code=p,
+            district_code=d,
+            parent_code=p,
+        )
         if r["wardCode"]:  # the five island districts have no communes
-            add("pre_reform", "commune", r["wardCode"], r["ward"], r["wardShort"],
+            add(
+                "pre_reform",
+                "commune",
+                r["wardCode"],
+                r["ward"],
+                r["wardShort"],
                 area_type="urban" if r["wardType"] in URBAN_TYPES else "rural",
-                province_code=p, district_code=d, parent_code=d)
+                province_code=p,
+                district_code=d,
+                parent_code=d,
+            )
     for r in current:
         p = r["provinceCode"]
         add("post_reform", "province", p, r["province"], r["provinceShort"], province_code=p)
         # "Đặc khu" (island special zones) are counted as rural, like "xã".
-        add("post_reform", "commune", r["wardCode"], r["ward"], r["wardShort"],
+        add(
+            "post_reform",
+            "commune",
+            r["wardCode"],
+            r["ward"],
+            r["wardShort"],
             area_type="urban" if r["wardType"] in URBAN_TYPES else "rural",
-            province_code=p, parent_code=p)
+            province_code=p,
+            parent_code=p,
+        )
 
     fields = list(next(iter(units.values())))
     order = {"province": 0, "district": 1, "commune": 2}
-    rows = sorted(units.values(), key=lambda u: (u["hierarchy"] != "pre_reform",
-                                                 order[u["unit_level"]], u["unit_code"]))
+    rows = sorted(
+        units.values(),
+        key=lambda u: (u["hierarchy"] != "pre_reform", order[u["unit_level"]], u["unit_code"]),
+    )
     write_csv(SEEDS / "admin_units.csv", fields, rows)
 
     # Old -> new communes. Keys are the package's folded names: province_district_ward.
-    old_code = {f"{r['provinceKey']}_{r['districtKey']}_{r['wardKey'] or ''}": r["wardCode"] or ""
-                for r in legacy}
-    new_code = {(r["provinceKey"], r["wardKey"]): (r["wardCode"], r["provinceCode"]) for r in current}
+    old_code = {
+        f"{r['provinceKey']}_{r['districtKey']}_{r['wardKey'] or ''}": r["wardCode"] or ""
+        for r in legacy
+    }
+    new_code = {
+        (r["provinceKey"], r["wardKey"]): (r["wardCode"], r["provinceCode"]) for r in current
+    }
     successions: list[dict[str, str]] = []
     for new_province, wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
         for new_ward, old_keys in wards.items():
             code, province = new_code[(new_province, new_ward)]
             for old_key in old_keys:
                 if old_code.get(old_key):
-                    successions.append({"old_commune_code": old_code[old_key],
-                                        "new_commune_code": code, "new_province_code": province,
-                                        "old_commune_divided": "false", "is_main_successor": "true"})
+                    successions.append(
+                        {
+                            "old_commune_code": old_code[old_key],
+                            "new_commune_code": code,
+                            "new_province_code": province,
+                            "old_commune_divided": "false",
+                            "is_main_successor": "true",
+                        }
+                    )
     for new_province, divided in converter["DICT_PROVINCE_WARD_DIVIDED"].items():
         for old_key, parts in divided.items():
             if not old_code.get(old_key):
                 continue
             for part in parts:
                 code, province = new_code[(new_province, part["newWardKey"])]
-                successions.append({"old_commune_code": old_code[old_key],
-                                    "new_commune_code": code, "new_province_code": province,
-                                    "old_commune_divided": "true",
-                                    "is_main_successor": str(part["isDefaultNewWard"]).lower()})
-    successions = sorted({tuple(s.items()): s for s in successions}.values(),
-                         key=lambda s: (s["old_commune_code"], s["new_commune_code"]))
+                successions.append(
+                    {
+                        "old_commune_code": old_code[old_key],
+                        "new_commune_code": code,
+                        "new_province_code": province,
+                        "old_commune_divided": "true",
+                        "is_main_successor": str(part["isDefaultNewWard"]).lower(),
+                    }
+                )
+    successions = sorted(
+        {tuple(s.items()): s for s in successions}.values(),
+        key=lambda s: (s["old_commune_code"], s["new_commune_code"]),
+    )
     write_csv(SEEDS / "commune_successions.csv", list(successions[0]), successions)
     levels: dict[tuple[str, str], int] = {}
     for u in rows:
-        levels[(u["hierarchy"], u["unit_level"])] = levels.get((u["hierarchy"], u["unit_level"]), 0) + 1
+        levels[(u["hierarchy"], u["unit_level"])] = (
+            levels.get((u["hierarchy"], u["unit_level"]), 0) + 1
+        )
     print(levels, "successions:", len(successions))
 
 

@@ -1,0 +1,278 @@
+"""Send each office its alert for a cycle, once per change, and log every attempt.
+
+Nothing here raises for an office without an address or an SMTP server that cannot be reached:
+the summary says which offices did not get their alert and why, and the cycle goes on. Only a
+warehouse without the quality marts (the step before has not run) is an error.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Literal
+
+from alerts.compose import DEFAULT_FROM, AlertPlan, OfficeAlert, compose_alerts
+from alerts.contacts import read_contacts
+from alerts.log import LogEntry, LogStatus, ensure_alerts_log, last_sent_fingerprints, record
+from alerts.queries import read_quality_issues, read_return_status
+from alerts.smtp import SmtpConfig, SmtpConfigError, SmtpSender, SmtpUnavailable, smtp_config
+from core.cycles import Cycle
+from core.settings import Settings
+from core.warehouse import Warehouse, WarehouseConnection
+
+OfficeStatus = Literal["sent", "failed", "dry_run", "unchanged", "no_contact"]
+
+NO_CONTACT = "không có địa chỉ thư / no contact address for this office"
+LIST_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class OfficeOutcome:
+    office_code: str
+    office_name: str
+    recipients: tuple[str, ...]
+    missing_count: int
+    finding_count: int
+    status: OfficeStatus
+    error: str | None = None
+
+
+@dataclass
+class AlertSummary:
+    """What one `send_alerts` run did, office by office."""
+
+    cycle: str
+    dry_run: bool
+    warehouse: str
+    contacts: Path
+    smtp: str | None = None
+    outcomes: list[OfficeOutcome] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def _with(self, status: OfficeStatus) -> list[OfficeOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def alerted(self) -> list[OfficeOutcome]:
+        return self._with("sent")
+
+    @property
+    def previewed(self) -> list[OfficeOutcome]:
+        """Dry run: the offices that a real run would send to."""
+        return self._with("dry_run")
+
+    @property
+    def skipped_unchanged(self) -> list[OfficeOutcome]:
+        return self._with("unchanged")
+
+    @property
+    def without_contacts(self) -> list[OfficeOutcome]:
+        return self._with("no_contact")
+
+    @property
+    def failed(self) -> list[OfficeOutcome]:
+        return self._with("failed")
+
+    @property
+    def ok(self) -> bool:
+        """Every office that needed an alert has one (or, dry run, would get one)."""
+        return not self.failed and not self.without_contacts
+
+    def format(self, show_messages: bool = False) -> str:
+        """The summary for a terminal or a task log; with the messages' text for a dry run."""
+        mode = " (thử, không gửi / dry run, nothing sent)" if self.dry_run else ""
+        lines = [
+            f"Cảnh báo / Alerts {self.cycle}{mode}: {len(self.outcomes)} đơn vị có báo cáo chưa "
+            f"nộp hoặc lỗi số liệu / offices with missing returns or data problems",
+        ]
+        if self.smtp:
+            lines.append(f"  SMTP: {self.smtp}")
+        if self.dry_run:
+            lines.append(f"  sẽ gửi / would send: {len(self.previewed)}")
+        else:
+            lines.append(f"  đã gửi / sent: {len(self.alerted)}")
+        lines.append(f"  không đổi, không gửi lại / unchanged, not sent again: "
+                     f"{len(self.skipped_unchanged)}")
+        for label, outcomes in (
+            ("không có địa chỉ / without contacts", self.without_contacts),
+            ("gửi không được / failed", self.failed),
+        ):
+            lines.append(f"  {label}: {len(outcomes)}")
+            for outcome in outcomes[:LIST_LIMIT]:
+                error = f": {outcome.error}" if outcome.error and outcome.status == "failed" else ""
+                lines.append(f"    {outcome.office_code} {outcome.office_name}{error}")
+            if len(outcomes) > LIST_LIMIT:
+                lines.append(f"    … và / and {len(outcomes) - LIST_LIMIT} more")
+        refused = [o for o in self.alerted if o.error]
+        for outcome in refused[:LIST_LIMIT]:
+            lines.append(f"  {outcome.office_code}: {outcome.error}")
+        for problem in self.problems:
+            lines.append(f"  ! {problem}")
+        lines.append(f"  nhật ký / log: ops.alerts_sent in {self.warehouse}")
+        if show_messages:
+            for message in self.messages:
+                lines += ["", "=" * 72, preview(message)]
+        return "\n".join(lines)
+
+
+def preview(message: EmailMessage) -> str:
+    """A message as a person would read it: headers and the text part."""
+    body = message.get_body(("plain",))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    headers = [f"{name}: {message[name]}" for name in ("From", "To", "Subject")
+               if message[name] is not None]
+    if message["To"] is None:
+        headers.append(f"To: ({NO_CONTACT})")
+    return "\n".join(headers) + "\n\n" + text
+
+
+def build_alerts(settings: Settings, cycle: Cycle, *, from_email: str | None = None) -> AlertPlan:
+    """Compose the cycle's alerts from the marts and the contacts file; send nothing, log
+    nothing. The sender is `from_email`, else the SMTP connection's, else a placeholder."""
+    if from_email is None:
+        try:
+            from_email = smtp_config().from_email
+        except SmtpConfigError:
+            from_email = None
+    with Warehouse(settings.warehouse).connect() as con:
+        return _plan(con, settings, cycle, from_email or DEFAULT_FROM)
+
+
+def send_alerts(
+    settings: Settings,
+    cycle: Cycle,
+    dry_run: bool = False,
+    smtp_conn: str | None = None,
+) -> AlertSummary:
+    """Send every office with missing returns or findings its alert, unless it has already
+    received this exact content; log each office's outcome in ops.alerts_sent.
+
+    `smtp_conn`: a connection in Airflow's URI or JSON form, or a connection id read from
+    `AIRFLOW_CONN_<ID>`; default `AIRFLOW_CONN_SMTP_DEFAULT`. A dry run composes the same
+    messages, returns them in the summary, logs them as `dry_run` and sends nothing; it needs
+    no SMTP connection and does not stop a later real run from sending.
+    """
+    config: SmtpConfig | None = None
+    config_error: str | None = None
+    try:
+        config = smtp_config(smtp_conn)
+    except SmtpConfigError as exc:
+        config_error = str(exc)
+    if config is not None and not config.from_email and not dry_run:
+        config_error = ("the SMTP connection has no from_email extra (Airflow's SmtpHook needs "
+                        "it too): add ?from_email=... to the URI")
+    from_email = config.from_email if config and config.from_email else DEFAULT_FROM
+
+    summary = AlertSummary(
+        cycle=cycle.id,
+        dry_run=dry_run,
+        warehouse=Warehouse(settings.warehouse).describe(),
+        contacts=settings.contacts,
+        smtp=config.describe() if config else None,
+    )
+    with Warehouse(settings.warehouse).connect() as con:
+        plan = _plan(con, settings, cycle, from_email)
+        summary.problems.extend(plan.problems)
+        ensure_alerts_log(con)
+        seen = last_sent_fingerprints(con, cycle)
+        pending: list[OfficeAlert] = []
+        for alert in plan.alerts:
+            if seen.get(alert.office_code) == alert.fingerprint:
+                summary.outcomes.append(_outcome(alert, "unchanged"))
+            elif not alert.recipients:
+                _log(con, alert, "dry_run" if dry_run else "failed", NO_CONTACT)
+                summary.outcomes.append(_outcome(alert, "no_contact", NO_CONTACT))
+                if dry_run:
+                    summary.messages.append(alert.message)
+            else:
+                pending.append(alert)
+
+        if dry_run:
+            for alert in pending:
+                _log(con, alert, "dry_run")
+                summary.outcomes.append(_outcome(alert, "dry_run"))
+                summary.messages.append(alert.message)
+        elif config is None or config_error:
+            if pending:
+                summary.problems.append(f"SMTP: {config_error}")
+            for alert in pending:
+                _log(con, alert, "failed", config_error)
+                summary.outcomes.append(_outcome(alert, "failed", config_error))
+        else:
+            _deliver(con, config, pending, summary)
+    summary.outcomes.sort(key=lambda o: o.office_code)
+    return summary
+
+
+def _plan(con: WarehouseConnection, settings: Settings, cycle: Cycle,
+          from_email: str) -> AlertPlan:
+    return compose_alerts(
+        cycle,
+        read_return_status(con, cycle),
+        read_quality_issues(con, cycle),
+        read_contacts(settings.contacts),
+        from_email,
+    )
+
+
+def _deliver(con: WarehouseConnection, config: SmtpConfig, pending: list[OfficeAlert],
+             summary: AlertSummary) -> None:
+    """Send over one SMTP session; once the server is out of reach, the rest fail at once
+    (rather than each waiting for its own time-out)."""
+    unreachable: str | None = None
+    sender = SmtpSender(config)  # connects on the first message
+    try:
+        for alert in pending:
+            if unreachable is None:
+                try:
+                    refused = sender.send(alert.message, alert.recipients)
+                except SmtpUnavailable as exc:
+                    unreachable = (f"không kết nối được máy chủ thư / SMTP server unreachable: "
+                                   f"{exc}")
+                    summary.problems.append(unreachable)
+                except smtplib.SMTPException as exc:
+                    error = f"máy chủ thư từ chối / refused by the SMTP server: {exc}"
+                    _log(con, alert, "failed", error)
+                    summary.outcomes.append(_outcome(alert, "failed", error))
+                    continue
+                else:
+                    note = ("một số địa chỉ bị từ chối / some addresses refused: "
+                            + "; ".join(f"{a} ({why})" for a, why in refused.items())
+                            ) if refused else None
+                    _log(con, alert, "sent", note)
+                    summary.outcomes.append(_outcome(alert, "sent", note))
+                    continue
+            _log(con, alert, "failed", unreachable)
+            summary.outcomes.append(_outcome(alert, "failed", unreachable))
+    finally:
+        sender.close()
+
+
+def _outcome(alert: OfficeAlert, status: OfficeStatus, error: str | None = None) -> OfficeOutcome:
+    return OfficeOutcome(
+        office_code=alert.office_code,
+        office_name=alert.office_name,
+        recipients=alert.recipients,
+        missing_count=alert.missing_count,
+        finding_count=alert.finding_count,
+        status=status,
+        error=error,
+    )
+
+
+def _log(con: WarehouseConnection, alert: OfficeAlert, status: LogStatus,
+         error: str | None = None) -> None:
+    record(con, LogEntry(
+        cycle=alert.cycle.id,
+        office_code=alert.office_code,
+        recipients=alert.recipients,
+        subject=alert.subject,
+        fingerprint=alert.fingerprint,
+        finding_count=alert.finding_count,
+        missing_count=alert.missing_count,
+        status=status,
+        error=error,
+    ))

@@ -1,0 +1,45 @@
+{#- Cycle ids and the `cycles` var that limits a run to some cycles. -#}
+
+{% macro requested_cycles() %}
+    {#- The `cycles` var as a list of checked cycle ids, or none when every cycle is built. -#}
+    {%- set raw = var('cycles', none) -%}
+    {%- if raw is none or raw == '' or raw == [] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set items = raw.split(',') if raw is string else raw -%}
+    {%- set ids = [] -%}
+    {%- for item in items -%}
+        {%- set cycle_id = (item | string | trim | upper) -%}
+        {%- if not modules.re.match('^20[0-9]{2}-(H1|Y)$', cycle_id) -%}
+            {{ exceptions.raise_compiler_error("var cycles: '" ~ item ~ "' is not a cycle id (YYYY-H1 or YYYY-Y)") }}
+        {%- endif -%}
+        {%- do ids.append(cycle_id) -%}
+    {%- endfor -%}
+    {{ return(ids | unique | list) }}
+{% endmacro %}
+
+
+{% macro previous_comparable_cycle_id(cycle_id) %}
+    {#- 2024-H1 -> 2023-H1: the same kind of cycle one year earlier. -#}
+    {%- set parts = cycle_id.split('-') -%}
+    {{ return((parts[0] | int - 1) ~ '-' ~ parts[1]) }}
+{% endmacro %}
+
+
+{% macro cycle_filter(column='cycle', with_previous=false) %}
+    {#- A predicate on `column` limiting an incremental run to the requested cycles (and, with
+        with_previous, the previous comparable cycles whose figures they are compared with).
+        Always true on a full build, on the first build of a model, or in a unit test. -#}
+    {%- set ids = requested_cycles() -%}
+    {%- if ids is none or not is_incremental() -%}
+        1 = 1
+    {%- else -%}
+        {%- set wanted = ids | list -%}
+        {%- if with_previous -%}
+            {%- for cycle_id in ids -%}
+                {%- do wanted.append(previous_comparable_cycle_id(cycle_id)) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {{ column }} in ({% for cycle_id in wanted | unique %}'{{ cycle_id }}'{{ ', ' if not loop.last }}{% endfor %})
+    {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,95 @@
+{{ config(materialized='incremental') }}
+-- Reporting rate (received / expected) and timeliness (received on time / expected) of every
+-- district (before the reform) and province, for communes, agencies and all reporters. A
+-- district's agencies count for the district and its province.
+with
+
+return_status as (
+
+    select * from {{ ref('fct_return_status') }}
+    where {{ cycle_filter('cycle') }}
+
+),
+
+admin_units as (
+
+    select * from {{ ref('stg_reference__admin_units') }}
+
+),
+
+by_kind as (
+
+    select
+        cycle,
+        hierarchy,
+        unit_code,
+        district_code,
+        province_code,
+        reporter_kind,
+        case when received then 1 else 0 end as is_received,
+        case when on_time then 1 else 0 end as is_on_time
+
+    from return_status
+
+),
+
+all_kinds as (
+
+    select * from by_kind
+    union all
+    select
+        cycle,
+        hierarchy,
+        unit_code,
+        district_code,
+        province_code,
+        'all' as reporter_kind,
+        is_received,
+        is_on_time
+
+    from by_kind
+
+),
+
+rolled_up as (
+
+    {{ roll_up_levels(
+        'all_kinds',
+        keys=['reporter_kind'],
+        aggregates={
+            'expected_returns': dbt.cast('count(*)', dbt.type_int()),
+            'received_returns': dbt.cast('sum(is_received)', dbt.type_int()),
+            'on_time_returns': dbt.cast('sum(is_on_time)', dbt.type_int()),
+        },
+        levels=['district', 'province'],
+    ) }}
+
+),
+
+final as (
+
+    select
+        rolled_up.cycle,
+        rolled_up.hierarchy,
+        rolled_up.unit_level,
+        rolled_up.unit_code,
+        admin_units.name_vi as unit_name_vi,
+        rolled_up.district_code,
+        rolled_up.province_code,
+        rolled_up.reporter_kind,
+        rolled_up.expected_returns,
+        rolled_up.received_returns,
+        rolled_up.on_time_returns,
+        rolled_up.expected_returns - rolled_up.received_returns as missing_returns,
+        {{ ratio('rolled_up.received_returns', 'rolled_up.expected_returns', 100) }} as reporting_rate,
+        {{ ratio('rolled_up.on_time_returns', 'rolled_up.expected_returns', 100) }} as timeliness_rate
+
+    from rolled_up
+    inner join admin_units
+        on rolled_up.hierarchy = admin_units.hierarchy
+        and rolled_up.unit_level = admin_units.unit_level
+        and rolled_up.unit_code = admin_units.unit_code
+
+)
+
+select * from final
