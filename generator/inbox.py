@@ -546,9 +546,9 @@ class _Generator:
         style = rng.random()
         if style < 0.5:
             return f"{reporter_code}_{short}_{cycle.id}.xlsx"
-        if style < 0.8:
-            return f"BaoCao_TreEm_{short}_{cycle.id.replace('-', '_')}.xlsx"
-        return f"bc {short.replace('_', ' ')} {cycle.id}.xlsx"
+        if style < 0.8:  # names are not unique across districts: the code keeps files apart
+            return f"BaoCao_TreEm_{short}_{reporter_code}_{cycle.id.replace('-', '_')}.xlsx"
+        return f"bc {short.replace('_', ' ')} {reporter_code} {cycle.id}.xlsx"
 
     def _choose_format(self, ret: ReturnFile, kind: str, rng: random.Random) -> None:
         fmt = self.file_format

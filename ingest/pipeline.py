@@ -8,8 +8,10 @@ leaves it as it was. Re-running on the same inbox changes nothing.
 from __future__ import annotations
 
 import csv
+import gc
 import math
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -40,15 +42,26 @@ PARALLEL_THRESHOLD = 200
 
 @dataclass
 class ReceivedFile:
-    """A file read from the inbox: where it came from, its checksum and what the contract says."""
+    """A file read from the inbox: where it came from, its checksum, and what the contract made
+    of it, flattened to plain tuples so that it travels cheaply back from a worker process."""
 
     path: str
     file_name: str
     sha256: str
     size: int
     received_at: datetime
-    checked: CheckedReturn
-    archive_path: str = ""
+    archive_path: str
+    file_format: str
+    reporter_code: str | None
+    reporter_name: str | None
+    submitted_on: date | None
+    form_version: str | None
+    file_problem: Problem | None
+    rows_total: int
+    rows_blank: int
+    values: list[tuple[object, ...]]  # RETURN_VALUES_COLUMNS from unit_code on
+    rejected: list[tuple[object, ...]]  # REJECTED_ROWS_COLUMNS from sheet on
+    problems: list[Problem]
 
 
 @dataclass
@@ -76,36 +89,71 @@ def list_inbox(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
 
 
-def read_file(path: Path, folder_cycle: Cycle | None) -> ReceivedFile:
-    """Read, hash and check one file (safe to call in a worker process)."""
-    data = path.read_bytes()
+def _size_and_arrival(path: Path) -> tuple[int, datetime]:
     stat = path.stat()
+    return stat.st_size, _arrival(stat.st_mtime)
+
+
+def _arrival(mtime: float) -> datetime:
+    """A file's arrival time: its modification time in UTC, to the second."""
+    return datetime.fromtimestamp(mtime, UTC).replace(tzinfo=None, microsecond=0)
+
+
+def check_path(path: Path, folder_cycle: Cycle | None, data: bytes | None = None) -> CheckedReturn:
+    """The contract applied to one file."""
     try:
-        parsed = read_return(path.name, data)
-        checked = check_return(parsed, reference(), folder_cycle)
+        parsed = read_return(path.name, path.read_bytes() if data is None else data)
+        return check_return(parsed, reference(), folder_cycle)
     except FileRejected as rejected:
-        checked = CheckedReturn(
+        return CheckedReturn(
             path.name, path.suffix.lower().lstrip(".") or "unknown", file_problem=rejected.problem
         )
+
+
+def receive(path: Path, folder_cycle: Cycle | None, archive_dir: Path) -> ReceivedFile:
+    """Read, check and archive one file (runs in worker processes)."""
+    data = path.read_bytes()
+    sha256 = sha256_of(data)
+    archived = archive_bytes(archive_dir, sha256, path.name, data)
+    checked = check_path(path, folder_cycle, data)
     return ReceivedFile(
         path=str(path),
         file_name=path.name,
-        sha256=sha256_of(data),
+        sha256=sha256,
         size=len(data),
-        received_at=datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None, microsecond=0),
-        checked=checked,
+        received_at=_arrival(path.stat().st_mtime),
+        archive_path=str(archived),
+        file_format=checked.file_format,
+        reporter_code=checked.reporter_code,
+        reporter_name=checked.reporter_name,
+        submitted_on=checked.submitted_on,
+        form_version=checked.form_version,
+        file_problem=checked.file_problem,
+        rows_total=checked.rows_total,
+        rows_blank=checked.rows_blank,
+        values=[
+            (f.unit_code, f.element_code, f.value, f.sheet, f.row, f.note) for f in checked.figures
+        ],
+        rejected=[
+            (
+                raw.sheet,
+                raw.row,
+                _text(raw.unit),
+                _text(raw.element),
+                _text(raw.value),
+                p.code,
+                p.message_vi,
+                p.message_en,
+            )
+            for raw, p in checked.rejected_rows
+        ],
+        problems=checked.problems,
     )
 
 
-def _read_and_archive(args: tuple[str, str | None, str]) -> ReceivedFile:
-    path, cycle_id, archive_dir = args
-    received = read_file(Path(path), Cycle.parse(cycle_id) if cycle_id else None)
-    received.archive_path = str(
-        archive_bytes(
-            Path(archive_dir), received.sha256, received.file_name, Path(path).read_bytes()
-        )
-    )
-    return received
+def _receive_job(job: tuple[str, str | None, str]) -> ReceivedFile:
+    path, cycle_id, archive_dir = job
+    return receive(Path(path), Cycle.parse(cycle_id) if cycle_id else None, Path(archive_dir))
 
 
 def read_many(
@@ -119,18 +167,26 @@ def read_many(
     jobs = [(str(p), folder_cycle.id if folder_cycle else None, str(archive_dir)) for p in paths]
     results: list[ReceivedFile] = []
     workers = workers or os.cpu_count() or 1
-    if len(jobs) < PARALLEL_THRESHOLD or workers == 1:
-        for job in jobs:
-            results.append(_read_and_archive(job))
-            if progress:
-                progress(1)
+    # Hundreds of thousands of small objects arrive; the cyclic GC would rescan them over and
+    # over (they hold no cycles), so it waits until they are all here.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if len(jobs) < PARALLEL_THRESHOLD or workers == 1:
+            for job in jobs:
+                results.append(_receive_job(job))
+                if progress:
+                    progress(1)
+            return results
+        with ProcessPoolExecutor(max_workers=workers, initializer=reference) as pool:
+            for received in pool.map(_receive_job, jobs, chunksize=64):
+                results.append(received)
+                if progress:
+                    progress(1)
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for received in pool.map(_read_and_archive, jobs, chunksize=64):
-            results.append(received)
-            if progress:
-                progress(1)
-    return results
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def check_files(paths: Iterable[Path]) -> list[CheckedReturn]:
@@ -151,7 +207,7 @@ def check_files(paths: Iterable[Path]) -> list[CheckedReturn]:
             )
             results.append(missing)
             continue
-        results.append(read_file(path, folder_cycle).checked)
+        results.append(check_path(path, folder_cycle))
     return results
 
 
@@ -176,11 +232,22 @@ def ingest_cycle(
             [cycle.id],
         )
     known = set(zip(existing["file_name"], existing["file_sha256"], strict=True))
+    # A file already recorded under the same name, size and arrival time is not read again
+    # (rsync's quick check): a re-run after one late return reads one file.
+    recorded = set(
+        zip(
+            existing["file_name"],
+            existing["file_size"],
+            pd.to_datetime(existing["received_at"]),
+            strict=True,
+        )
+    )
+    to_read = [p for p in paths if (p.name, *_size_and_arrival(p)) not in recorded]
     if on_total:
-        on_total(len(paths))
-    received = read_many(paths, cycle, settings.archive, progress)
+        on_total(len(to_read))
+    received = read_many(to_read, cycle, settings.archive, progress)
     new = [r for r in received if (r.file_name, r.sha256) not in known]
-    summary.already_ingested = len(received) - len(new)
+    summary.already_ingested = len(paths) - len(new)
     summary.new_files = len(new)
 
     files = _recompute_statuses(cycle.id, existing, new)
@@ -197,10 +264,12 @@ def ingest_cycle(
     summary.rows_loaded = len(values)
     summary.rows_rejected = len(rejected)
     for r in new:
-        summary.problems.extend(r.checked.problems)
+        summary.problems.extend(r.problems)
 
     with warehouse.connect() as con, con.transaction():
         _write_scope(con, settings.inbox)
+        if not new:
+            return summary
         con.execute("delete from raw.received_files where cycle = ?", [cycle.id])
         con.insert_df("raw.received_files", files)
         con.insert_df("raw.return_values", values)
@@ -214,27 +283,28 @@ def _recompute_statuses(
     """Every file of the cycle with its status: the latest return of each reporter (by
     submitted_on, then arrival) is `loaded`, earlier ones `superseded`; the same bytes under
     another name are a `duplicate`; files the contract refuses are `rejected`."""
-    seen_shas = dict(zip(existing["file_sha256"], existing["file_name"], strict=True))
-    rows = []
+    records: list[dict[str, object]] = [
+        {str(k): _none_if_missing(v) for k, v in row.items()} for row in existing.to_dict("records")
+    ]
+    seen = {str(r["file_sha256"]): str(r["file_name"]) for r in records}
     for r in sorted(new, key=lambda r: (r.received_at, r.file_name)):
-        c = r.checked
-        status, duplicate_of = ("rejected" if c.file_problem else "candidate"), None
-        reason = c.file_problem
-        if r.sha256 in seen_shas:
-            status, duplicate_of = "duplicate", seen_shas[r.sha256]
+        status, duplicate_of, reason = ("rejected" if r.file_problem else "candidate"), None, None
+        reason = r.file_problem
+        if r.sha256 in seen:
+            status, duplicate_of = "duplicate", seen[r.sha256]
             reason = problem(r.file_name, "duplicate_file", original=duplicate_of)
         else:
-            seen_shas[r.sha256] = r.file_name
-        rows.append(
+            seen[r.sha256] = r.file_name
+        records.append(
             {
                 "cycle": cycle_id,
                 "file_name": r.file_name,
                 "file_sha256": r.sha256,
-                "file_format": c.file_format,
+                "file_format": r.file_format,
                 "file_size": r.size,
-                "reporter_code": c.reporter_code,
-                "reporter_name": c.reporter_name,
-                "submitted_on": c.submitted_on,
+                "reporter_code": r.reporter_code,
+                "reporter_name": r.reporter_name,
+                "submitted_on": r.submitted_on,
                 "received_at": r.received_at,
                 "archive_path": r.archive_path,
                 "status": status,
@@ -244,77 +314,70 @@ def _recompute_statuses(
                 "superseded_by_file": None,
                 "superseded_by_sha256": None,
                 "duplicate_of": duplicate_of,
-                "rows_total": c.rows_total,
-                "rows_loaded": len(c.figures) if status != "duplicate" else 0,
-                "rows_rejected": len(c.rejected_rows),
-                "rows_blank": c.rows_blank,
-                "form_version": c.form_version,
+                "rows_total": r.rows_total,
+                "rows_loaded": len(r.values) if status != "duplicate" else 0,
+                "rows_rejected": len(r.rejected),
+                "rows_blank": r.rows_blank,
+                "form_version": r.form_version,
             }
         )
-    frame = (
-        pd.concat(
-            [existing.astype(object), pd.DataFrame(rows, columns=list(RECEIVED_FILES_COLUMNS))],
-            ignore_index=True,
-        )
-        if rows
-        else existing.astype(object).copy()
-    )
 
-    candidates = frame["status"].isin(["candidate", "loaded", "superseded"])
-    frame.loc[candidates, ["superseded_by_file", "superseded_by_sha256"]] = None
-    order = (
-        frame[candidates]
-        .assign(
-            _effective=pd.Series(
-                [
-                    _as_date(s) or _as_date(t)
-                    for s, t in zip(
-                        frame.loc[candidates, "submitted_on"],
-                        frame.loc[candidates, "received_at"],
-                        strict=True,
-                    )
-                ],
-                index=frame.index[candidates],
-                dtype=object,
-            ),
-            _received=pd.to_datetime(frame.loc[candidates, "received_at"]),
-        )
-        .sort_values(["reporter_code", "_effective", "_received", "file_name", "file_sha256"])
+    by_reporter: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for record in records:
+        if record["status"] in ("candidate", "loaded", "superseded"):
+            by_reporter[str(record["reporter_code"])].append(record)
+    for returns in by_reporter.values():
+        returns.sort(key=_supersession_order)
+        winner = returns[-1]
+        winner.update(status="loaded", superseded_by_file=None, superseded_by_sha256=None)
+        for loser in returns[:-1]:
+            loser.update(
+                status="superseded",
+                superseded_by_file=winner["file_name"],
+                superseded_by_sha256=winner["file_sha256"],
+            )
+    records.sort(
+        key=lambda r: (_timestamp(r["received_at"]), str(r["file_name"]), str(r["file_sha256"]))
     )
-    for _, group in order.groupby("reporter_code", sort=False):
-        winner = group.index[-1]
-        frame.loc[winner, "status"] = "loaded"
-        losers = group.index[:-1]
-        frame.loc[losers, "status"] = "superseded"
-        frame.loc[losers, "superseded_by_file"] = frame.loc[winner, "file_name"]
-        frame.loc[losers, "superseded_by_sha256"] = frame.loc[winner, "file_sha256"]
-    frame = frame.sort_values(["received_at", "file_name", "file_sha256"]).reset_index(drop=True)
-    return _typed_files(frame)
+    frame = pd.DataFrame(records, columns=list(RECEIVED_FILES_COLUMNS))
+    for column in ("file_size", "rows_total", "rows_loaded", "rows_rejected", "rows_blank"):
+        frame[column] = frame[column].astype("int64")
+    frame["received_at"] = pd.to_datetime(frame["received_at"])
+    frame["submitted_on"] = pd.Series(
+        [_as_date(v) for v in frame["submitted_on"]], index=frame.index, dtype=object
+    )
+    return frame
+
+
+def _supersession_order(record: dict[str, object]) -> tuple[date, datetime, str, str]:
+    """Latest last: by submitted_on (else the day received), then arrival, then name."""
+    received = _timestamp(record["received_at"])
+    submitted = _as_date(record["submitted_on"]) or received.date()
+    return submitted, received, str(record["file_name"]), str(record["file_sha256"])
+
+
+def _timestamp(value: object) -> datetime:
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    assert isinstance(value, datetime)
+    return value
+
+
+def _none_if_missing(value: object) -> object:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def _as_date(value: object) -> date | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
+    value = _none_if_missing(value)
     if isinstance(value, datetime | pd.Timestamp):
         return value.date()
     if isinstance(value, date):
         return value
     return None
-
-
-def _typed_files(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame[list(RECEIVED_FILES_COLUMNS)].copy()
-    for column in ("file_size", "rows_total", "rows_loaded", "rows_rejected", "rows_blank"):
-        frame[column] = frame[column].astype("int64")
-    frame["received_at"] = pd.to_datetime(frame["received_at"])
-    frame["submitted_on"] = pd.to_datetime(frame["submitted_on"]).dt.date
-    frame["submitted_on"] = (
-        frame["submitted_on"].astype(object).where(frame["submitted_on"].notna(), None)
-    )
-    for column in RECEIVED_FILES_COLUMNS:
-        if frame[column].dtype == object and column not in ("submitted_on",):
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    return frame
 
 
 def _value_frames(
@@ -328,38 +391,11 @@ def _value_frames(
         if r.sha256 in written:
             continue
         written.add(r.sha256)
-        c = r.checked
-        for f in c.figures:
-            values.append(
-                (
-                    r.sha256,
-                    cycle_id,
-                    c.reporter_code,
-                    f.unit_code,
-                    f.element_code,
-                    f.value,
-                    f.sheet,
-                    f.row,
-                    f.note,
-                )
-            )
-        for raw, p in c.rejected_rows:
-            rejected.append(
-                (
-                    r.sha256,
-                    cycle_id,
-                    r.file_name,
-                    c.reporter_code,
-                    raw.sheet,
-                    raw.row,
-                    _text(raw.unit),
-                    _text(raw.element),
-                    _text(raw.value),
-                    p.code,
-                    p.message_vi,
-                    p.message_en,
-                )
-            )
+        head = (r.sha256, cycle_id, r.reporter_code)
+        values.extend(head + row for row in r.values)
+        rejected.extend(
+            (r.sha256, cycle_id, r.file_name, r.reporter_code, *row) for row in r.rejected
+        )
     value_frame = pd.DataFrame(values, columns=list(RETURN_VALUES_COLUMNS))
     value_frame["value"] = value_frame["value"].astype("int64")
     value_frame["source_row"] = value_frame["source_row"].astype("int64")

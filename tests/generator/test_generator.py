@@ -7,7 +7,7 @@ from pathlib import Path
 from core.cycles import Cycle
 from core.reference import reference
 from generator import ProblemRates, generate_inbox
-from ingest.pipeline import list_inbox, read_file
+from ingest.pipeline import check_path, list_inbox
 
 
 def digest(folder: Path) -> str:
@@ -39,7 +39,7 @@ def test_clean_inbox_loads_without_a_problem(tmp_path: Path) -> None:
         paths = list_inbox(tmp_path / cycle)
         assert len(paths) == len(generated.expected_reporters[cycle])
         for path in paths:
-            checked = read_file(path, Cycle.parse(cycle)).checked
+            checked = check_path(path, Cycle.parse(cycle))
             assert not checked.problems, (path, checked.problems)
 
 
@@ -54,7 +54,7 @@ def test_real_units_and_plausible_figures(tmp_path: Path) -> None:
     assert {r.split("-")[1] for r in expected if "-" in r} == {"health", "education", "police"}
     values: dict[str, list[int]] = {}
     for path in list_inbox(tmp_path / "2024-Y"):
-        for figure in read_file(path, Cycle.parse("2024-Y")).checked.figures:
+        for figure in check_path(path, Cycle.parse("2024-Y")).figures:
             values.setdefault(figure.element_code, []).append(figure.value)
     assert 500 < sum(values["pop_children"]) / len(values["pop_children"]) < 10_000
     births = sum(values["live_births"]) / sum(values["pop_under5"])

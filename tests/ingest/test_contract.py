@@ -10,7 +10,7 @@ import pytest
 from core.cycles import Cycle
 from core.reference import reference
 from ingest.contract import CheckedReturn
-from ingest.pipeline import read_file
+from ingest.pipeline import check_path
 from tests.conftest import write_csv, write_xlsx
 
 CSV_HEADER = ("cycle", "reporter_code", "unit_code", "element_code", "value", "submitted_on")
@@ -18,7 +18,7 @@ CYCLE = Cycle.parse("2023-Y")
 
 
 def check(path: Path, folder: Cycle | None = CYCLE) -> CheckedReturn:
-    return read_file(path, folder).checked
+    return check_path(path, folder)
 
 
 def commune_info(**changes: object) -> list[tuple[str, object]]:
