@@ -1,34 +1,129 @@
 """The steps of a reporting cycle. The CLI and the Airflow DAG call these functions, and only
-these: there is one code path."""
+these: there is one code path.
+
+Heavy libraries (dbt, Great Expectations, xlsxwriter) are imported inside each step, so that
+importing this module (and parsing the DAG) stays fast.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.cycles import Cycle
 from core.settings import Settings
 from cycle.progress import progress_bar
-from ingest.pipeline import IngestSummary, ingest_cycle
+
+if TYPE_CHECKING:
+    from alerts.send import AlertSummary
+    from cycle.transform import TransformSummary
+    from expectations.runner import ValidationSummary
+    from ingest.pipeline import IngestSummary
+    from reports.render import ReportSummary
+
+
+def settings() -> Settings:
+    """Settings from the CYCLE_* environment (as the DAG's workers see it)."""
+    return Settings.from_env()
+
+
+def cycle(cycle_id: str) -> Cycle:
+    return Cycle.parse(cycle_id)
 
 
 def ingest(settings: Settings, cycle: Cycle) -> IngestSummary:
     """Load `<inbox>/<cycle>/` into the raw layer (idempotent)."""
+    from ingest.pipeline import ingest_cycle
+
     with progress_bar(f"Ingest {cycle.id}") as (advance, set_total):
         return ingest_cycle(settings, cycle, progress=advance, on_total=set_total)
 
 
+def transform(settings: Settings, cycle: Cycle, full_refresh: bool = False) -> TransformSummary:
+    """dbt build of the cycle (and of the next comparable cycle, whose comparisons use it)."""
+    from cycle.transform import run_transform
+
+    return run_transform(settings, cycle, full_refresh=full_refresh)
+
+
+def validate(settings: Settings, cycle: Cycle) -> ValidationSummary:
+    """Great Expectations suites on the cycle's check tables; findings into the warehouse and
+    Data Docs under `<reports>/<cycle>/data_docs/`."""
+    from expectations.runner import run_validation
+
+    return run_validation(settings, cycle, settings.reports / cycle.id / "data_docs")
+
+
+def report(settings: Settings, cycle: Cycle) -> ReportSummary:
+    """Consolidated reports per district, province and the country."""
+    from reports.render import write_reports
+
+    return write_reports(settings, cycle)
+
+
+def alert(settings: Settings, cycle: Cycle, dry_run: bool = False) -> AlertSummary:
+    """One email per district office (province office after the reform) about its own units."""
+    from alerts.send import send_alerts
+
+    return send_alerts(settings, cycle, dry_run=dry_run)
+
+
+@dataclass
+class CycleRun:
+    """What `cycle run` did for one cycle."""
+
+    cycle: str
+    ingest: IngestSummary | None = None
+    transform: TransformSummary | None = None
+    validate: ValidationSummary | None = None
+    report: ReportSummary | None = None
+    alert: AlertSummary | None = None
+
+
 @dataclass
 class RunSummary:
-    cycles: list[str]
-    ingests: list[IngestSummary] = field(default_factory=list)
+    cycles: list[CycleRun] = field(default_factory=list)
 
 
-def run(settings: Settings, cycles: Sequence[Cycle], demo: bool = False) -> RunSummary:
-    """A whole cycle (or several): ingest -> transform -> validate -> report -> alert.
+def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = False) -> RunSummary:
+    """Whole cycles: ingest -> transform -> validate -> report -> alert.
 
+    Several cycles are ingested first and transformed in one dbt build (the history a cycle is
+    judged against comes from the earlier ones); then each is validated, reported and alerted.
     Every step is idempotent, so a run can be repeated after a late return."""
-    summary = RunSummary([c.id for c in cycles])
-    for cycle in cycles:
-        summary.ingests.append(ingest(settings, cycle))
+    ordered = sorted(set(cycles))
+    summary = RunSummary([CycleRun(c.id) for c in ordered])
+    for entry, c in zip(summary.cycles, ordered, strict=True):
+        entry.ingest = ingest(settings, c)
+    # one cycle: rebuild it (and what compares with it); several: rebuild everything once
+    shared = transform(settings, ordered[-1], full_refresh=len(ordered) > 1)
+    for entry in summary.cycles:
+        entry.transform = shared
+    for entry, c in zip(summary.cycles, ordered, strict=True):
+        entry.validate = validate(settings, c)
+        entry.report = report(settings, c)
+        entry.alert = alert(settings, c, dry_run=dry_run_alerts)
     return summary
+
+
+def as_xcom(summary: Any) -> dict[str, Any]:
+    """A step's summary as a small JSON-safe dict for XCom: counts and paths, never data."""
+    if dataclasses.is_dataclass(summary) and not isinstance(summary, type):
+        raw = dataclasses.asdict(summary)
+    else:
+        raw = dict(summary)
+    small: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, bool | int | float | str) or value is None:
+            small[key] = value
+        elif isinstance(value, Path):
+            small[key] = str(value)
+        elif isinstance(value, list | tuple | dict) and len(value) <= 20:
+            small[key] = json.loads(json.dumps(value, default=str))
+        elif isinstance(value, list | tuple | dict):
+            small[f"{key}_count"] = len(value)
+    return small

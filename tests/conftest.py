@@ -4,15 +4,24 @@ generated inbox."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-# GX and dbt read these at import time; keep tests quiet and offline.
+ROOT = Path(__file__).resolve().parents[1]
+
+# dbt, GX and Airflow read these at import time: set them before anything imports those.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Each test process gets its own Airflow home (SQLite metadata), never the user's.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__PARALLELISM"] = "2"
+os.environ["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] = "False"
 
 Row = Sequence[object]
 

@@ -1,0 +1,81 @@
+"""The Airflow DAG: integrity (it parses fast, with docs, tags, retries, no heavy imports) and a
+`dag.test()` run of a whole cycle that must give what `cycle run` gives."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from core.cycles import Cycle
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.xdist_group("airflow")
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_every_dag_imports_without_errors(dagbag: Any) -> None:
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dags) == {"reporting_cycle"}
+    dag_files = [p for p in (ROOT / "dags").glob("*.py") if p.name != "__init__.py"]
+    assert len(dag_files) == len(dagbag.dags)  # one DAG per file
+    assert not any(p.name.startswith("dbt_") for p in dag_files)  # dbt would import them
+
+
+def test_reporting_cycle_is_documented_tagged_and_retried(dagbag: Any) -> None:
+    dag = dagbag.dags["reporting_cycle"]
+    assert dag.doc_md and "Reporting cycle" in dag.doc_md
+    assert {"child-programme", "reporting-cycle"} <= set(dag.tags)
+    assert dag.catchup is False and dag.max_active_runs == 1
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "resolve_cycle", "ingest", "transform", "validate", "report", "alert"]
+    for task in dag.tasks:
+        assert task.retries >= 2
+    assert set(dag.params.keys()) == {"cycle", "dry_run_alerts"}
+
+
+def test_parsing_the_dag_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, time; t = time.perf_counter();"
+        "from airflow.dag_processing.dagbag import DagBag;"
+        f"b = DagBag(dag_folder={str(ROOT / 'dags')!r});"
+        "heavy = [m for m in ('great_expectations', 'dbt.cli', 'pandas', 'duckdb', 'xlsxwriter')"
+        " if m in sys.modules];"
+        "print(__import__('json').dumps({'heavy': heavy,"
+        " 'seconds': sum(s.duration.total_seconds() for s in b.dagbag_stats)}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == [], result
+    print(f"reporting_cycle.py parses in {result['seconds']:.3f} s")
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [("2024-06-20", "2024-H1"), ("2024-12-20", "2024-Y"), ("2025-01-03", "2025-H1")],
+)
+def test_the_default_cycle_is_the_one_the_run_date_falls_in(day: str, expected: str) -> None:
+    from datetime import date
+
+    assert Cycle.containing(date.fromisoformat(day)).id == expected
+
+
+def test_the_cycle_param_is_validated(dagbag: Any) -> None:
+    from airflow.sdk.definitions.param import ParamsDict
+
+    params = dagbag.dags["reporting_cycle"].params
+    assert isinstance(params, ParamsDict)
+    params.validate()  # the defaults are valid
+    bad = ParamsDict({"cycle": params.get_param("cycle")})
+    bad["cycle"] = "2024-H1"
+    with pytest.raises(Exception, match=r"H3|does not match|pattern"):
+        bad["cycle"] = "2024-H3"
