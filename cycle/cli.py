@@ -8,6 +8,7 @@ directory.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -169,28 +170,121 @@ def ingest(cycle: Cycle, settings: Settings) -> None:
 
 
 @main.command()
-@click.option("--cycles", default=",".join(("2024-H1", "2024-Y")), show_default=True,
-              help="Comma-separated cycle ids to generate.")
+@click.option(
+    "--cycles",
+    default=",".join(("2024-H1", "2024-Y")),
+    show_default=True,
+    help="Comma-separated cycle ids to generate.",
+)
 @click.option("--districts", help="Pre-reform district codes (default: the five plans' districts).")
 @click.option("--provinces", help="Pre-reform province codes, or 'all' for the whole country.")
 @click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--format", "file_format", default="mixed", show_default=True,
-              type=click.Choice(["xlsx", "csv", "mixed"]))
+@click.option(
+    "--format",
+    "file_format",
+    default="mixed",
+    show_default=True,
+    type=click.Choice(["xlsx", "csv", "mixed"]),
+)
 @click.option("--clean", is_flag=True, help="Plant no problem at all.")
 @shared_options
-def generate(cycles: str, districts: str | None, provinces: str | None, seed: int,
-             file_format: str, clean: bool, settings: Settings) -> None:
+def generate(
+    cycles: str,
+    districts: str | None,
+    provinces: str | None,
+    seed: int,
+    file_format: str,
+    clean: bool,
+    settings: Settings,
+) -> None:
     """Write realistic generated returns into the inbox (for trials, tests and benchmarks)."""
     from generator import ProblemRates, generate_inbox
 
     result = generate_inbox(
-        settings.inbox, [c.strip() for c in cycles.split(",") if c.strip()],
+        settings.inbox,
+        [c.strip() for c in cycles.split(",") if c.strip()],
         districts=districts.split(",") if districts else None,
         provinces=provinces.split(",") if provinces else None,
-        seed=seed, file_format=file_format, rates=ProblemRates.clean() if clean else None)
-    click.echo(f"Wrote {result.files_written} returns for {', '.join(result.cycles)} into "
-               f"{settings.inbox} ({len(result.planted)} planted problems listed in "
-               f"{settings.inbox / 'planted.json'}).")
+        seed=seed,
+        file_format=file_format,
+        rates=ProblemRates.clean() if clean else None,
+    )
+    click.echo(
+        f"Wrote {result.files_written} returns for {', '.join(result.cycles)} into "
+        f"{settings.inbox} ({len(result.planted)} planted problems listed in "
+        f"{settings.inbox / 'planted.json'})."
+    )
+
+
+@main.command()
+@click.argument("cycle", type=CYCLE)
+@click.option("--full-refresh", is_flag=True, help="Rebuild every cycle, not only this one.")
+@shared_options
+def transform(cycle: Cycle, full_refresh: bool, settings: Settings) -> None:
+    """Build the warehouse for CYCLE with dbt (staging, intermediate, marts) and test it."""
+    from cycle import steps
+
+    click.echo(format_transform(steps.transform(settings, cycle, full_refresh=full_refresh)))
+
+
+@main.command()
+@click.argument("cycle", type=CYCLE)
+@shared_options
+def validate(cycle: Cycle, settings: Settings) -> None:
+    """Run the Great Expectations suites on CYCLE; findings go to marts.fct_quality_issues."""
+    from cycle import steps
+
+    click.echo(format_validate(steps.validate(settings, cycle)))
+
+
+@main.command()
+@click.argument("cycle", type=CYCLE)
+@shared_options
+def report(cycle: Cycle, settings: Settings) -> None:
+    """Write the consolidated reports of CYCLE (xlsx and html) per district and province."""
+    from cycle import steps
+
+    click.echo(format_report(steps.report(settings, cycle)))
+
+
+@main.command()
+@click.argument("cycle", type=CYCLE)
+@click.option("--dry-run", is_flag=True, help="Print the emails instead of sending them.")
+@shared_options
+def alert(cycle: Cycle, dry_run: bool, settings: Settings) -> None:
+    """Email each district office (province office after the reform) its own quality alert,
+    over the SMTP connection in AIRFLOW_CONN_SMTP_DEFAULT."""
+    from cycle import steps
+
+    summary = steps.alert(settings, cycle, dry_run=dry_run)
+    click.echo(summary.format(show_messages=dry_run))
+
+
+@main.command()
+@click.argument("cycles", nargs=-1, required=True, type=CYCLE)
+@click.option("--dry-run-alerts", is_flag=True, help="Print the alerts instead of sending them.")
+@shared_options
+def run(cycles: tuple[Cycle, ...], dry_run_alerts: bool, settings: Settings) -> None:
+    """Run whole CYCLES: ingest -> transform -> validate -> report -> alert (each idempotent)."""
+    from cycle import steps
+
+    click.echo(format_run(steps.run(settings, cycles, dry_run_alerts=dry_run_alerts)))
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Folder to write (default <reports>/dbt_docs).",
+)
+@shared_options
+def docs(output: Path | None, settings: Settings) -> None:
+    """Write the dbt documentation of the warehouse (every model and column) for analysts."""
+    from cycle.transform import docs as dbt_docs
+
+    folder = dbt_docs(settings, output)
+    click.echo(f"dbt docs: {folder / 'static_index.html'} (open it in a browser)")
 
 
 @main.command()
@@ -199,20 +293,104 @@ def generate(cycles: str, districts: str | None, provinces: str | None, seed: in
 def demo(seed: int, settings: Settings) -> None:
     """Write the demonstration inbox (the five plans' districts, 2021-H1 to 2025-Y, with the
     usual share of problems) and run every cycle on it."""
+    from alerts.contacts import write_demo_contacts
     from cycle import steps
     from generator import DEMO_CYCLES, generate_inbox
 
-    click.echo(f"Demonstration: writing returns for {len(DEMO_CYCLES)} cycles into {settings.inbox}")
+    click.echo(
+        f"Demonstration: writing returns for {len(DEMO_CYCLES)} cycles into {settings.inbox}"
+    )
     generated = generate_inbox(settings.inbox, DEMO_CYCLES, file_format="mixed", seed=seed)
-    click.echo(f"  {generated.files_written} returns, {len(generated.planted)} planted problems "
-               f"({settings.inbox / 'planted.json'})")
-    result = steps.run(settings, [Cycle.parse(c) for c in DEMO_CYCLES], demo=True)
-    click.echo(format_run(result))
+    click.echo(
+        f"  {generated.files_written} returns, {len(generated.planted)} planted problems "
+        f"({settings.inbox / 'planted.json'})"
+    )
+    offices = demo_offices(generated.expected_reporters)
+    write_demo_contacts(settings.contacts, offices)
+    click.echo(f"  contacts of {len(offices)} offices: {settings.contacts}")
+    dry_run = not os.environ.get("AIRFLOW_CONN_SMTP_DEFAULT")
+    if dry_run:
+        click.echo(
+            "  no mail server configured (AIRFLOW_CONN_SMTP_DEFAULT): alerts are printed, not sent"
+        )
+    result = steps.run(settings, [Cycle.parse(c) for c in DEMO_CYCLES], dry_run_alerts=dry_run)
+    click.echo(format_run(result, verbose=False))
+    click.echo(
+        f"\nReports: {settings.reports}/<cycle>/index.html  —  warehouse: {settings.warehouse}"
+    )
 
 
-def format_run(result: Any) -> str:
-    lines = [format_ingest(s) for s in result.ingests]
+def demo_offices(expected_reporters: dict[str, list[str]]) -> list[str]:
+    """The offices alerts go to: districts before the reform, provinces after it."""
+    from core.reference import reference
+
+    offices: set[str] = set()
+    for cycle_id, reporters in expected_reporters.items():
+        hierarchy = Cycle.parse(cycle_id).hierarchy
+        for code in reporters:
+            reporter = reference().reporter(code, hierarchy)
+            if reporter and reporter.kind == "agency":
+                offices.add(reporter.unit.code)
+    return sorted(offices)
+
+
+def format_run(result: Any, verbose: bool = True) -> str:
+    lines: list[str] = []
+    for entry in result.cycles:
+        lines.append(f"== {entry.cycle} ==")
+        if entry.ingest:
+            lines.append(
+                format_ingest(entry.ingest)
+                if verbose
+                else f"Ingest {entry.cycle}: {entry.ingest.loaded} loaded, "
+                f"{entry.ingest.superseded} superseded, {entry.ingest.duplicate} "
+                f"duplicate, {entry.ingest.rejected} rejected"
+            )
+        if entry.transform and entry is result.cycles[-1]:
+            lines.append(format_transform(entry.transform))
+        if entry.validate:
+            lines.append(format_validate(entry.validate, verbose))
+        if entry.report:
+            lines.append(format_report(entry.report))
+        if entry.alert:
+            lines.append(entry.alert.format() if verbose else entry.alert.format().splitlines()[0])
+    seconds = result.step_seconds()
+    lines.append(
+        "Seconds per step: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items())
+        + f"; total {sum(seconds.values()):.1f}"
+    )
     return "\n".join(lines)
+
+
+def format_transform(summary: Any) -> str:
+    rebuilt = ", ".join(summary.cycles_rebuilt) if summary.cycles_rebuilt else "every cycle"
+    return (
+        f"Transform {summary.cycle}: dbt build of {rebuilt} — {summary.models_built} models, "
+        f"{summary.tests_passed} tests and {summary.unit_tests_passed} unit tests passed "
+        f"({summary.seconds:.1f} s); marts in {summary.warehouse} (schema marts)"
+    )
+
+
+def format_validate(summary: Any, verbose: bool = True) -> str:
+    lines = [
+        f"Validate {summary.cycle}: {summary.findings} findings ({summary.errors} errors, "
+        f"{summary.warnings} warnings) in marts.fct_quality_issues"
+    ]
+    if verbose:
+        lines += [f"  {c.rule_id}: {c.findings}" for c in summary.counts if c.findings]
+    if summary.data_docs_index:
+        lines.append(f"  Data Docs: {summary.data_docs_index}")
+    return "\n".join(lines)
+
+
+def format_report(summary: Any) -> str:
+    counts = summary.counts
+    return (
+        f"Report {summary.cycle}: {counts['district']} district, {counts['province']} province "
+        f"and {counts['country']} country reports (xlsx + html) in {summary.directory}; "
+        f"index {summary.index}"
+    )
 
 
 def format_ingest(summary: Any) -> str:

@@ -7,9 +7,11 @@ importing this module (and parsing the DAG) stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,7 +76,7 @@ def alert(settings: Settings, cycle: Cycle, dry_run: bool = False) -> AlertSumma
 
 @dataclass
 class CycleRun:
-    """What `cycle run` did for one cycle."""
+    """What `cycle run` did for one cycle, with the seconds each step took."""
 
     cycle: str
     ingest: IngestSummary | None = None
@@ -82,11 +84,20 @@ class CycleRun:
     validate: ValidationSummary | None = None
     report: ReportSummary | None = None
     alert: AlertSummary | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
 class RunSummary:
     cycles: list[CycleRun] = field(default_factory=list)
+
+    def step_seconds(self) -> dict[str, float]:
+        """Seconds per step over every cycle of the run."""
+        total: dict[str, float] = {}
+        for entry in self.cycles:
+            for step, seconds in entry.seconds.items():
+                total[step] = total.get(step, 0.0) + seconds
+        return total
 
 
 def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = False) -> RunSummary:
@@ -98,16 +109,29 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     ordered = sorted(set(cycles))
     summary = RunSummary([CycleRun(c.id) for c in ordered])
     for entry, c in zip(summary.cycles, ordered, strict=True):
-        entry.ingest = ingest(settings, c)
+        with _timed(entry, "ingest"):
+            entry.ingest = ingest(settings, c)
     # one cycle: rebuild it (and what compares with it); several: rebuild everything once
-    shared = transform(settings, ordered[-1], full_refresh=len(ordered) > 1)
-    for entry in summary.cycles:
-        entry.transform = shared
+    with _timed(summary.cycles[-1], "transform"):
+        shared = transform(settings, ordered[-1], full_refresh=len(ordered) > 1)
     for entry, c in zip(summary.cycles, ordered, strict=True):
-        entry.validate = validate(settings, c)
-        entry.report = report(settings, c)
-        entry.alert = alert(settings, c, dry_run=dry_run_alerts)
+        entry.transform = shared
+        with _timed(entry, "validate"):
+            entry.validate = validate(settings, c)
+        with _timed(entry, "report"):
+            entry.report = report(settings, c)
+        with _timed(entry, "alert"):
+            entry.alert = alert(settings, c, dry_run=dry_run_alerts)
     return summary
+
+
+@contextlib.contextmanager
+def _timed(entry: CycleRun, step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        entry.seconds[step] = round(time.perf_counter() - started, 2)
 
 
 def as_xcom(summary: Any) -> dict[str, Any]:
