@@ -121,10 +121,6 @@ def write_demo_contacts(
     return path
 
 
-def office_unit(code: str, level: UnitLevel, hierarchy: Hierarchy) -> AdminUnit | None:
-    return reference().unit(hierarchy, level, code)
-
-
 def display_name(name_vi: str) -> str:
     """'Thành Phố Bắc Kạn' -> 'Thành phố Bắc Kạn' (the seeds are not consistent)."""
     lowered = name_vi.lower()

@@ -7,9 +7,12 @@ rows never count as seen. Portable DDL for DuckDB and PostgreSQL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
+
+import pandas as pd
 
 from core.cycles import Cycle
 from core.warehouse import WarehouseConnection
@@ -52,6 +55,7 @@ class LogEntry:
     missing_count: int
     status: LogStatus
     error: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def ensure_alerts_log(con: WarehouseConnection) -> None:
@@ -71,16 +75,43 @@ def last_sent_fingerprints(con: WarehouseConnection, cycle: Cycle) -> dict[str, 
     return {str(office): str(fingerprint) for office, fingerprint in rows}
 
 
-def record(con: WarehouseConnection, entry: LogEntry, sent_at: datetime | None = None) -> None:
-    """Log one alert. Written as each message goes, so a crash mid-run cannot lead to a second
-    copy of what was already sent."""
-    moment = (sent_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    placeholders = ", ".join("?" for _ in ALERTS_SENT_COLUMNS)
-    con.execute(
-        f"insert into ops.alerts_sent ({', '.join(ALERTS_SENT_COLUMNS)}) values ({placeholders})",
-        [
-            entry.cycle, entry.office_code, "; ".join(entry.recipients), entry.subject,
-            entry.fingerprint, entry.finding_count, entry.missing_count, moment, entry.status,
-            entry.error,
-        ],
+def record(con: WarehouseConnection, entries: Sequence[LogEntry]) -> None:
+    """Log alerts in one statement (one round trip, one commit)."""
+    if not entries:
+        return
+    frame = pd.DataFrame(
+        [[e.cycle, e.office_code, "; ".join(e.recipients), e.subject, e.fingerprint,
+          e.finding_count, e.missing_count, e.at.astimezone(UTC).replace(tzinfo=None), e.status,
+          e.error] for e in entries],
+        columns=list(ALERTS_SENT_COLUMNS),
     )
+    con.insert_df("ops.alerts_sent", frame)
+
+
+class AlertLog:
+    """Buffers log rows while messages go out, writing every `batch` rows and on close.
+
+    Rows are written as sending goes rather than once at the end, so a run killed half-way
+    re-sends at most one batch of alerts instead of all of them; one insert per message would
+    cost a commit each (~6 ms on DuckDB, ~4 s for a national cycle).
+    """
+
+    def __init__(self, con: WarehouseConnection, batch: int = 50) -> None:
+        self.con = con
+        self.batch = batch
+        self.pending: list[LogEntry] = []
+
+    def add(self, entry: LogEntry) -> None:
+        self.pending.append(entry)
+        if len(self.pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        entries, self.pending = self.pending, []
+        record(self.con, entries)
+
+    def __enter__(self) -> AlertLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.flush()

@@ -1,6 +1,8 @@
 """What the alerts read from the warehouse: the two marts of the quality step, nothing else.
 
-Kept in one place so a change of the marts' names or columns is one edit here.
+Kept in one place so a change of the marts' names or columns is one edit here. Each column is
+listed with the names it may have in the mart (the first one found is read, under the first
+name); required columns that are absent are an error naming them, optional ones read as NULL.
 """
 
 from __future__ import annotations
@@ -13,31 +15,68 @@ from core.warehouse import WarehouseConnection
 RETURN_STATUS = ("marts", "fct_return_status")
 QUALITY_ISSUES = ("marts", "fct_quality_issues")
 
-RETURN_STATUS_COLUMNS = (
-    "reporter_code", "reporter_name", "reporter_kind", "unit_code", "district_code",
-    "province_code", "received", "deadline",
+Columns = tuple[tuple[tuple[str, ...], bool], ...]
+"""((names the column may have, required), ...)"""
+
+RETURN_STATUS_COLUMNS: Columns = (
+    (("reporter_code",), True),
+    (("reporter_name", "reporter_name_vi"), False),
+    (("reporter_kind",), False),
+    (("district_code",), True),
+    (("province_code",), True),
+    (("received",), True),
+    (("deadline",), False),
 )
-QUALITY_ISSUES_COLUMNS = (
-    "rule_id", "severity", "reporter_code", "unit_code", "unit_name", "district_code",
-    "province_code", "element_code", "indicator_code", "observed_value", "expected_value",
-    "message_vi", "message_en",
+QUALITY_ISSUES_COLUMNS: Columns = (
+    (("rule_id",), True),
+    (("severity",), True),
+    (("reporter_code",), True),
+    (("unit_code",), False),
+    (("unit_name", "unit_name_vi"), False),
+    (("district_code",), True),
+    (("province_code",), True),
+    (("element_code",), False),
+    (("indicator_code",), False),
+    (("observed_value",), False),
+    (("expected_value",), False),
+    (("message_vi",), True),
+    (("message_en",), False),
 )
 
 
 class MartMissing(RuntimeError):
-    """A mart the alerts need is not in the warehouse (the quality step has not run)."""
+    """A mart the alerts need is not in the warehouse, or lacks a column they need."""
 
 
-def _select(con: WarehouseConnection, table: tuple[str, str], columns: tuple[str, ...],
+def _select(con: WarehouseConnection, table: tuple[str, str], columns: Columns,
             cycle: Cycle) -> pd.DataFrame:
     schema, name = table
-    if not con.table_exists(schema, name):
+    present = {
+        str(row[0]).lower()
+        for row in con.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        )
+    }
+    if not present:
         raise MartMissing(
             f"{schema}.{name} không có trong kho dữ liệu / is not in the warehouse: "
             f"run `cycle validate {cycle.id}` first"
         )
-    listed = ", ".join(columns)
-    return con.query_df(f"select {listed} from {schema}.{name} where cycle = ?", [cycle.id])
+    select: list[str] = []
+    absent: list[str] = []
+    for names, required in columns:
+        found = next((n for n in names if n in present), None)
+        if found is None and required:
+            absent.append(" or ".join(names))
+        select.append(f"{found} as {names[0]}" if found else f"null as {names[0]}")
+    if absent:
+        raise MartMissing(f"{schema}.{name} lacks the column(s) the alerts need: "
+                          f"{', '.join(absent)}")
+    return con.query_df(
+        f"select {', '.join(select)} from {schema}.{name} where cycle = ?", [cycle.id]
+    )
 
 
 def read_return_status(con: WarehouseConnection, cycle: Cycle) -> pd.DataFrame:

@@ -15,9 +15,16 @@ from typing import Literal
 
 from alerts.compose import DEFAULT_FROM, AlertPlan, OfficeAlert, compose_alerts
 from alerts.contacts import read_contacts
-from alerts.log import LogEntry, LogStatus, ensure_alerts_log, last_sent_fingerprints, record
+from alerts.log import AlertLog, LogEntry, LogStatus, ensure_alerts_log, last_sent_fingerprints
 from alerts.queries import read_quality_issues, read_return_status
-from alerts.smtp import SmtpConfig, SmtpConfigError, SmtpSender, SmtpUnavailable, smtp_config
+from alerts.smtp import (
+    SmtpConfig,
+    SmtpConfigError,
+    SmtpNotConfigured,
+    SmtpSender,
+    SmtpUnavailable,
+    smtp_config,
+)
 from core.cycles import Cycle
 from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
@@ -157,10 +164,15 @@ def send_alerts(
     """
     config: SmtpConfig | None = None
     config_error: str | None = None
+    problems: list[str] = []
     try:
         config = smtp_config(smtp_conn)
+    except SmtpNotConfigured as exc:
+        config_error = str(exc)
     except SmtpConfigError as exc:
         config_error = str(exc)
+        if dry_run:  # a real run would fail on it: say so now
+            problems.append(f"SMTP: {config_error}")
     if config is not None and not config.from_email and not dry_run:
         config_error = ("the SMTP connection has no from_email extra (Airflow's SmtpHook needs "
                         "it too): add ?from_email=... to the URI")
@@ -172,37 +184,39 @@ def send_alerts(
         warehouse=Warehouse(settings.warehouse).describe(),
         contacts=settings.contacts,
         smtp=config.describe() if config else None,
+        problems=problems,
     )
     with Warehouse(settings.warehouse).connect() as con:
         plan = _plan(con, settings, cycle, from_email)
         summary.problems.extend(plan.problems)
         ensure_alerts_log(con)
         seen = last_sent_fingerprints(con, cycle)
-        pending: list[OfficeAlert] = []
-        for alert in plan.alerts:
-            if seen.get(alert.office_code) == alert.fingerprint:
-                summary.outcomes.append(_outcome(alert, "unchanged"))
-            elif not alert.recipients:
-                _log(con, alert, "dry_run" if dry_run else "failed", NO_CONTACT)
-                summary.outcomes.append(_outcome(alert, "no_contact", NO_CONTACT))
-                if dry_run:
-                    summary.messages.append(alert.message)
-            else:
-                pending.append(alert)
+        with AlertLog(con) as log:
+            pending: list[OfficeAlert] = []
+            for alert in plan.alerts:
+                if seen.get(alert.office_code) == alert.fingerprint:
+                    summary.outcomes.append(_outcome(alert, "unchanged"))
+                elif not alert.recipients:
+                    _log(log, alert, "dry_run" if dry_run else "failed", NO_CONTACT)
+                    summary.outcomes.append(_outcome(alert, "no_contact", NO_CONTACT))
+                    if dry_run:
+                        summary.messages.append(alert.message)
+                else:
+                    pending.append(alert)
 
-        if dry_run:
-            for alert in pending:
-                _log(con, alert, "dry_run")
-                summary.outcomes.append(_outcome(alert, "dry_run"))
-                summary.messages.append(alert.message)
-        elif config is None or config_error:
-            if pending:
-                summary.problems.append(f"SMTP: {config_error}")
-            for alert in pending:
-                _log(con, alert, "failed", config_error)
-                summary.outcomes.append(_outcome(alert, "failed", config_error))
-        else:
-            _deliver(con, config, pending, summary)
+            if dry_run:
+                for alert in pending:
+                    _log(log, alert, "dry_run")
+                    summary.outcomes.append(_outcome(alert, "dry_run"))
+                    summary.messages.append(alert.message)
+            elif config is None or config_error:
+                if pending:
+                    summary.problems.append(f"SMTP: {config_error}")
+                for alert in pending:
+                    _log(log, alert, "failed", config_error)
+                    summary.outcomes.append(_outcome(alert, "failed", config_error))
+            else:
+                _deliver(log, config, pending, summary)
     summary.outcomes.sort(key=lambda o: o.office_code)
     return summary
 
@@ -218,7 +232,7 @@ def _plan(con: WarehouseConnection, settings: Settings, cycle: Cycle,
     )
 
 
-def _deliver(con: WarehouseConnection, config: SmtpConfig, pending: list[OfficeAlert],
+def _deliver(log: AlertLog, config: SmtpConfig, pending: list[OfficeAlert],
              summary: AlertSummary) -> None:
     """Send over one SMTP session; once the server is out of reach, the rest fail at once
     (rather than each waiting for its own time-out)."""
@@ -235,17 +249,22 @@ def _deliver(con: WarehouseConnection, config: SmtpConfig, pending: list[OfficeA
                     summary.problems.append(unreachable)
                 except smtplib.SMTPException as exc:
                     error = f"máy chủ thư từ chối / refused by the SMTP server: {exc}"
-                    _log(con, alert, "failed", error)
+                    _log(log, alert, "failed", error)
+                    summary.outcomes.append(_outcome(alert, "failed", error))
+                    continue
+                except Exception as exc:  # one office's failure must not stop the others
+                    error = f"gửi lỗi / sending failed: {type(exc).__name__}: {exc}"
+                    _log(log, alert, "failed", error)
                     summary.outcomes.append(_outcome(alert, "failed", error))
                     continue
                 else:
                     note = ("một số địa chỉ bị từ chối / some addresses refused: "
                             + "; ".join(f"{a} ({why})" for a, why in refused.items())
                             ) if refused else None
-                    _log(con, alert, "sent", note)
+                    _log(log, alert, "sent", note)
                     summary.outcomes.append(_outcome(alert, "sent", note))
                     continue
-            _log(con, alert, "failed", unreachable)
+            _log(log, alert, "failed", unreachable)
             summary.outcomes.append(_outcome(alert, "failed", unreachable))
     finally:
         sender.close()
@@ -263,9 +282,9 @@ def _outcome(alert: OfficeAlert, status: OfficeStatus, error: str | None = None)
     )
 
 
-def _log(con: WarehouseConnection, alert: OfficeAlert, status: LogStatus,
+def _log(log: AlertLog, alert: OfficeAlert, status: LogStatus,
          error: str | None = None) -> None:
-    record(con, LogEntry(
+    log.add(LogEntry(
         cycle=alert.cycle.id,
         office_code=alert.office_code,
         recipients=alert.recipients,

@@ -35,6 +35,10 @@ class SmtpConfigError(ValueError):
     """The SMTP connection is missing or cannot be used."""
 
 
+class SmtpNotConfigured(SmtpConfigError):
+    """No SMTP connection is set at all."""
+
+
 class SmtpUnavailable(RuntimeError):
     """The SMTP server cannot be reached (or refuses the session): nothing more can be sent."""
 
@@ -86,7 +90,7 @@ def smtp_config(conn: str | None = None, environ: Mapping[str, str] | None = Non
     variable = CONN_ENV_PREFIX + conn_id.upper()
     value = env.get(variable)
     if not value:
-        raise SmtpConfigError(
+        raise SmtpNotConfigured(
             f"no SMTP connection: set {variable}, e.g. "
             f"smtp://127.0.0.1:1025?from_email=noreply%40example.gov.vn"
             f"&disable_ssl=true&disable_tls=true"

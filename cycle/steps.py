@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -67,11 +66,15 @@ def report(settings: Settings, cycle: Cycle) -> ReportSummary:
     return write_reports(settings, cycle)
 
 
-def alert(settings: Settings, cycle: Cycle, dry_run: bool = False) -> AlertSummary:
-    """One email per district office (province office after the reform) about its own units."""
+def alert(
+    settings: Settings, cycle: Cycle, dry_run: bool = False, smtp_conn: str | None = None
+) -> AlertSummary:
+    """One email per district office (province office after the reform) about its own units.
+
+    SMTP: `smtp_conn` (a connection URI), else AIRFLOW_CONN_SMTP_DEFAULT."""
     from alerts.send import send_alerts
 
-    return send_alerts(settings, cycle, dry_run=dry_run)
+    return send_alerts(settings, cycle, dry_run=dry_run, smtp_conn=smtp_conn)
 
 
 @dataclass
@@ -136,18 +139,13 @@ def _timed(entry: CycleRun, step: str) -> Iterator[None]:
 
 def as_xcom(summary: Any) -> dict[str, Any]:
     """A step's summary as a small JSON-safe dict for XCom: counts and paths, never data."""
-    if dataclasses.is_dataclass(summary) and not isinstance(summary, type):
-        raw = dataclasses.asdict(summary)
-    else:
-        raw = dict(summary)
+    raw = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
     small: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, bool | int | float | str) or value is None:
             small[key] = value
         elif isinstance(value, Path):
             small[key] = str(value)
-        elif isinstance(value, list | tuple | dict) and len(value) <= 20:
-            small[key] = json.loads(json.dumps(value, default=str))
-        elif isinstance(value, list | tuple | dict):
+        elif isinstance(value, list | tuple | dict | set):
             small[f"{key}_count"] = len(value)
     return small

@@ -34,8 +34,13 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
-def unit_type(full_name: str, short_name: str) -> str:
-    return full_name[: len(full_name) - len(short_name)].strip()
+def unit_type(published_type: str | None, full_name: str) -> str:
+    """The unit's type as the Vietnamese name writes it ("Thị trấn", "Thành phố"): the
+    published type column, in sentence case (the source mixes "Thị Trấn" and "Thị trấn")."""
+    text = (published_type or "").strip()
+    if not text:  # provinces have no type column: the name says it
+        text = "Thành phố" if full_name.startswith("Thành phố") else "Tỉnh"
+    return text[:1].upper() + text[1:].lower()
 
 
 def main(wheel: str) -> None:
@@ -50,7 +55,7 @@ def main(wheel: str) -> None:
 
     units: dict[tuple[str, str, str], dict[str, str]] = {}
 
-    def add(hierarchy: str, level: str, code: str, full: str, short: str, **extra: str) -> None:
+    def add(hierarchy: str, level: str, code: str, full: str, kind: str | None, **extra: str) -> None:
         key = (hierarchy, level, code)
         if key in units:
             return
@@ -61,7 +66,7 @@ def main(wheel: str) -> None:
             "unit_code": code,
             "name_vi": full,
             "name_ascii": fold(full),
-            "unit_type_vi": unit_type(full, short),
+            "unit_type_vi": unit_type(kind, full),
             "area_type": "",
             "district_code": "",
             "province_code": "",
@@ -73,13 +78,13 @@ def main(wheel: str) -> None:
 
     for r in legacy:
         p, d = r["provinceCode"], r["districtCode"]
-        add("pre_reform", "province", p, r["province"], r["provinceShort"], province_code=p)
+        add("pre_reform", "province", p, r["province"], None, province_code=p)
         add(
             "pre_reform",
             "district",
             d,
             r["district"],
-            r["districtShort"],
+            r["districtType"],
             province_code=p,
             district_code=d,
             parent_code=p,
@@ -90,23 +95,23 @@ def main(wheel: str) -> None:
                 "commune",
                 r["wardCode"],
                 r["ward"],
-                r["wardShort"],
-                area_type="urban" if r["wardType"] in URBAN_TYPES else "rural",
+                r["wardType"],
+                area_type="urban" if unit_type(r["wardType"], "") in URBAN_TYPES else "rural",
                 province_code=p,
                 district_code=d,
                 parent_code=d,
             )
     for r in current:
         p = r["provinceCode"]
-        add("post_reform", "province", p, r["province"], r["provinceShort"], province_code=p)
+        add("post_reform", "province", p, r["province"], None, province_code=p)
         # "Đặc khu" (island special zones) are counted as rural, like "xã".
         add(
             "post_reform",
             "commune",
             r["wardCode"],
             r["ward"],
-            r["wardShort"],
-            area_type="urban" if r["wardType"] in URBAN_TYPES else "rural",
+            r["wardType"],
+            area_type="urban" if unit_type(r["wardType"], "") in URBAN_TYPES else "rural",
             province_code=p,
             parent_code=p,
         )

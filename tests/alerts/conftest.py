@@ -1,137 +1,17 @@
-"""Fixtures for the alerts: a real SMTP server (aiosmtpd) on 127.0.0.1, and the two quality
-marts written into a real warehouse the way the quality step will write them."""
+"""Fixtures for the alerts: a real SMTP server on 127.0.0.1, settings on a DuckDB file, and a
+throwaway PostgreSQL database."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
-import socket
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from email.message import EmailMessage
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
-import pandas as pd
 import pytest
+from alert_support import Authenticator, SmtpServer, start_server
 
-from core.cycles import Cycle
-from core.reference import reference
 from core.settings import Settings
-from core.warehouse import Warehouse
-
-MARTS_DDL = (
-    "create schema if not exists marts",
-    "drop table if exists marts.fct_return_status",
-    """
-    create table marts.fct_return_status (
-        cycle varchar, hierarchy varchar, reporter_code varchar, reporter_name varchar,
-        reporter_kind varchar, unit_code varchar, district_code varchar, province_code varchar,
-        received boolean, on_time boolean, deadline date, submitted_on date
-    )
-    """,
-    "drop table if exists marts.fct_quality_issues",
-    """
-    create table marts.fct_quality_issues (
-        cycle varchar, rule_id varchar, severity varchar, reporter_code varchar,
-        unit_code varchar, unit_name varchar, district_code varchar, province_code varchar,
-        element_code varchar, indicator_code varchar, observed_value double precision,
-        expected_value double precision, message_vi varchar, message_en varchar
-    )
-    """,
-)
-STATUS_COLUMNS = ("cycle", "hierarchy", "reporter_code", "reporter_name", "reporter_kind",
-                  "unit_code", "district_code", "province_code", "received", "on_time",
-                  "deadline", "submitted_on")
-ISSUE_COLUMNS = ("cycle", "rule_id", "severity", "reporter_code", "unit_code", "unit_name",
-                 "district_code", "province_code", "element_code", "indicator_code",
-                 "observed_value", "expected_value", "message_vi", "message_en")
-
-
-# -- the marts --------------------------------------------------------------------------------
-
-@dataclass
-class Marts:
-    """Rows for marts.fct_return_status and marts.fct_quality_issues of one or more cycles."""
-
-    status: list[dict[str, Any]] = field(default_factory=list)
-    issues: list[dict[str, Any]] = field(default_factory=list)
-
-    def expected(self, cycle: Cycle, office_codes: Sequence[str], *,
-                 deadline: date | None = None) -> None:
-        """Every reporter expected in the offices (districts, or provinces after the reform),
-        all received on time."""
-        ref = reference()
-        level = "district" if cycle.hierarchy == "pre_reform" else "province"
-        due = deadline or date(cycle.year, 6 if cycle.kind == "H1" else 12, 15)
-        for office in office_codes:
-            communes = ref.communes_of(cycle.hierarchy, level, office)
-            for code in ref.expected_reporters(cycle.hierarchy, communes):
-                reporter = ref.reporter(code, cycle.hierarchy)
-                assert reporter is not None
-                unit = reporter.unit
-                self.status.append({
-                    "cycle": cycle.id, "hierarchy": cycle.hierarchy, "reporter_code": code,
-                    "reporter_name": reporter.name_vi, "reporter_kind": reporter.kind,
-                    "unit_code": unit.code,
-                    "district_code": unit.district_code if cycle.has_districts else None,
-                    "province_code": unit.province_code, "received": True, "on_time": True,
-                    "deadline": due, "submitted_on": due,
-                })
-
-    def miss(self, cycle: Cycle, *reporter_codes: str) -> None:
-        for row in self.status:
-            if row["cycle"] == cycle.id and row["reporter_code"] in reporter_codes:
-                row.update(received=False, on_time=False, submitted_on=None)
-
-    def finding(self, cycle: Cycle, reporter_code: str, *, unit_code: str | None = None,
-                rule_id: str = "consistency.numerator_le_denominator", severity: str = "error",
-                element_code: str | None = "u5_weighed", indicator_code: str | None = None,
-                observed: float | None = 120, expected: float | None = 100,
-                message_vi: str = "Tử số lớn hơn mẫu số: kiểm tra lại số trẻ được cân.",
-                message_en: str = "Numerator above denominator: check the children weighed.",
-                ) -> None:
-        ref = reference()
-        reporter = ref.reporter(reporter_code, cycle.hierarchy)
-        assert reporter is not None
-        unit_code = unit_code or (reporter.code if reporter.kind == "commune" else
-                                  sorted(reporter.communes)[0])
-        commune = ref.commune(cycle.hierarchy, unit_code)
-        assert commune is not None
-        self.issues.append({
-            "cycle": cycle.id, "rule_id": rule_id, "severity": severity,
-            "reporter_code": reporter_code, "unit_code": unit_code, "unit_name": commune.name_vi,
-            "district_code": commune.district_code if cycle.has_districts else None,
-            "province_code": commune.province_code, "element_code": element_code,
-            "indicator_code": indicator_code, "observed_value": observed,
-            "expected_value": expected, "message_vi": message_vi, "message_en": message_en,
-        })
-
-    def write(self, warehouse: str) -> None:
-        with Warehouse(warehouse).connect() as con:
-            for statement in MARTS_DDL:
-                con.execute(statement)
-            status = pd.DataFrame(self.status, columns=list(STATUS_COLUMNS))
-            issues = pd.DataFrame(self.issues, columns=list(ISSUE_COLUMNS))
-            for column in ("deadline", "submitted_on"):
-                status[column] = pd.to_datetime(status[column]).dt.date
-            status = status.astype({"received": bool, "on_time": bool})
-            for column in ("observed_value", "expected_value"):
-                issues[column] = issues[column].astype("float64")
-            con.insert_df("marts.fct_return_status", status)
-            con.insert_df("marts.fct_quality_issues", issues)
-
-
-def office_reporters(cycle: Cycle, office: str) -> set[str]:
-    """Every reporter code of an office, and the codes of its communes."""
-    ref = reference()
-    level = "district" if cycle.hierarchy == "pre_reform" else "province"
-    communes = ref.communes_of(cycle.hierarchy, level, office)
-    return set(ref.expected_reporters(cycle.hierarchy, communes)) | set(communes)
 
 
 @pytest.fixture
@@ -167,94 +47,10 @@ def postgres_warehouse() -> Iterator[str]:
 
 # -- SMTP ---------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-    authenticated: bool
-
-    @property
-    def text(self) -> str:
-        body = self.message.get_body(("plain",))
-        assert isinstance(body, EmailMessage)
-        return str(body.get_content())
-
-    @property
-    def html(self) -> str:
-        body = self.message.get_body(("html",))
-        assert isinstance(body, EmailMessage)
-        return str(body.get_content())
-
-
-class Collector:
-    """aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message,
-                                      bool(getattr(session, "authenticated", False))))
-        return "250 Message accepted for delivery"
-
-
-class Authenticator:
-    def __init__(self, login: str, password: str) -> None:
-        self.login, self.password = login.encode(), password.encode()
-
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                 auth_data: Any) -> Any:
-        from aiosmtpd.smtp import AuthResult, LoginPassword
-
-        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == self.login
-              and auth_data.password == self.password)
-        return AuthResult(success=ok, handled=False)
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    collector: Collector
-
-    @property
-    def received(self) -> list[Received]:
-        return self.collector.received
-
-    def uri(self, *, login: str = "", password: str = "",
-            from_email: str = "ct-te.noreply@example.gov.vn") -> str:
-        auth = f"{quote(login, safe='')}:{quote(password, safe='')}@" if login else ""
-        return (f"smtp://{auth}127.0.0.1:{self.port}?from_email={quote(from_email)}"
-                f"&disable_ssl=true&disable_tls=true&timeout=5&retry_limit=1")
-
-    def clear(self) -> None:
-        self.collector.received.clear()
-
-
-def _start(**smtp_kwargs: Any) -> tuple[Any, SmtpServer]:
-    from aiosmtpd.controller import Controller
-
-    collector = Collector()
-    port = free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port, **smtp_kwargs)
-    controller.start()
-    return controller, SmtpServer(port, collector)
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on 127.0.0.1 and a free port, collecting what it receives."""
-    controller, server = _start()
+    controller, server = start_server()
     try:
         yield server
     finally:
@@ -265,8 +61,8 @@ def smtp_server() -> Iterator[SmtpServer]:
 def smtp_server_with_login() -> Iterator[SmtpServer]:
     """The same, offering AUTH (user `alerts`, password `s3cret:p@ss`) over plain text, as a
     local relay may. (`auth_required=True` without TLS makes aiosmtpd warn.)"""
-    controller, server = _start(authenticator=Authenticator("alerts", "s3cret:p@ss"),
-                                auth_require_tls=False)
+    controller, server = start_server(authenticator=Authenticator("alerts", "s3cret:p@ss"),
+                                      auth_require_tls=False)
     try:
         yield server
     finally:

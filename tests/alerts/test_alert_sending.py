@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Marts, SmtpServer, free_port, office_reporters
+from alert_support import Marts, SmtpServer, free_port, office_reporters
 
 from alerts import build_alerts, send_alerts, write_demo_contacts
 from alerts.queries import MartMissing
@@ -19,7 +19,7 @@ PRE = Cycle.parse("2024-Y")
 POST = Cycle.parse("2025-Y")
 OFFICES = ("402", "403", "106")  # Như Xuân and Như Thanh (Thanh Hóa), Tam Đường (Lai Châu)
 CLEAN_OFFICE = "404"  # Nông Cống: everything received, no finding: no alert
-REPORTER_CODE = re.compile(r"\b(\d{5}|\d{3}-(?:health|education|police))\b")
+REPORTER_CODE = re.compile(r"\b(\d{5}|\d{2,3}-(?:health|education|police))\b")
 
 
 def scenario() -> Marts:
@@ -96,7 +96,9 @@ def test_each_office_gets_one_email_with_its_own_items_only(
         "2 missing returns, 2 data problems")
     assert nhu_xuan.rcpt_tos == ["ldtbxh.nhuxuan@example.gov.vn"]
     assert nhu_xuan.mail_from == "ct-te.noreply@example.gov.vn"
-    assert "Phòng Lao động - Thương binh và Xã hội huyện Như Xuân" in str(nhu_xuan.message["To"])
+    assert nhu_xuan.message["To"] == "ldtbxh.nhuxuan@example.gov.vn"
+    assert nhu_xuan.text.splitlines()[0] == (
+        "Kính gửi: Phòng Lao động - Thương binh và Xã hội huyện Như Xuân")
     assert nhu_xuan.message.get_content_type() == "multipart/alternative"
     for part in ("plain", "html"):
         body = nhu_xuan.message.get_body((part,))
@@ -117,7 +119,7 @@ def test_each_office_gets_one_email_with_its_own_items_only(
     rows = log_rows(settings)
     assert [(r[1], r[8]) for r in rows] == [(o, "sent") for o in sorted(OFFICES)]
     logged = {r[1]: r for r in rows}
-    assert logged["402"][4] == nhu_xuan.message["X-CT-TE-Fingerprint"]
+    assert str(logged["402"][4])[:16] == nhu_xuan.message["X-CT-TE-Fingerprint"]
     assert (logged["402"][5], logged["402"][6]) == (2, 2)
     assert logged["402"][2] == "ldtbxh.nhuxuan@example.gov.vn"
 
@@ -168,6 +170,24 @@ def test_missing_contacts_are_reported_and_the_others_still_sent(
     later = send_alerts(settings, PRE)
     assert [o.office_code for o in later.alerted] == ["403"]
     assert [str(r.message["X-CT-TE-Office"]) for r in smtp_env.received] == ["403"]
+
+
+def test_refused_addresses_fail_that_office_only(
+        settings: Settings, pre_reform: Marts, smtp_env: SmtpServer) -> None:
+    settings.contacts.write_text(
+        "unit_code,office_name,email\n"
+        "402,Phòng LĐ-TB&XH huyện Như Xuân,bounce@example.gov.vn\n"
+        "403,Phòng LĐ-TB&XH huyện Như Thanh,bounce@example.gov.vn; nhuthanh@example.gov.vn\n"
+        "106,Phòng LĐ-TB&XH huyện Tam Đường,tamduong@example.gov.vn\n", encoding="utf-8")
+    summary = send_alerts(settings, PRE)
+    assert [o.office_code for o in summary.failed] == ["402"]
+    assert "550" in (summary.failed[0].error or "")
+    assert [o.office_code for o in summary.alerted] == ["106", "403"]
+    partly = summary.alerted[1]
+    assert partly.error is not None and "bounce@example.gov.vn" in partly.error
+    assert "403: một số địa chỉ bị từ chối / some addresses refused" in summary.format()
+    assert sorted(r.rcpt_tos[0] for r in smtp_env.received) == [
+        "nhuthanh@example.gov.vn", "tamduong@example.gov.vn"]
 
 
 def test_no_contacts_file_at_all_is_reported(
@@ -226,7 +246,8 @@ def test_dry_run_sends_nothing_and_does_not_block_the_real_run(
     assert len(preview.messages) == 3
     printed = preview.format(show_messages=True)
     assert "Subject: [CT-TE 2024-Y] Huyện Như Xuân" in printed
-    assert "To: Phòng Lao động - Thương binh và Xã hội huyện Như Xuân" in printed
+    assert "To: ldtbxh.nhuxuan@example.gov.vn" in printed
+    assert "Kính gửi: Phòng Lao động - Thương binh và Xã hội huyện Như Xuân" in printed
     assert [r[8] for r in log_rows(settings)] == ["dry_run"] * 3
 
     real = send_alerts(settings, PRE)
@@ -238,7 +259,11 @@ def test_dry_run_needs_no_smtp_connection(
         settings: Settings, pre_reform: Marts, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     preview = send_alerts(settings, PRE, dry_run=True)
-    assert len(preview.previewed) == 3 and not preview.failed
+    assert len(preview.previewed) == 3 and not preview.failed and not preview.problems
+    # a connection that a real run could not use is pointed out
+    broken = send_alerts(settings, PRE, dry_run=True, smtp_conn="smtp://relay?disable_ssl=false")
+    assert len(broken.previewed) == 3
+    assert any("disable_ssl" in p for p in broken.problems)
 
 
 def test_post_reform_cycle_goes_to_province_offices(
@@ -288,6 +313,29 @@ def test_build_alerts_composes_without_sending_or_logging(
 
 def test_missing_marts_are_an_error(settings: Settings, smtp_env: SmtpServer) -> None:
     with pytest.raises(MartMissing, match="cycle validate 2024-Y"):
+        send_alerts(settings, PRE)
+
+
+def test_marts_as_dbt_names_them(settings: Settings, pre_reform: Marts,
+                                 smtp_env: SmtpServer) -> None:
+    """dbt's fct_return_status calls the name `reporter_name_vi`; the quality layer keeps
+    expected values as text. Both read; a required column that is absent is named."""
+    with Warehouse(settings.warehouse).connect() as con:
+        con.execute("alter table marts.fct_return_status rename column reporter_name "
+                    "to reporter_name_vi")
+        con.execute("alter table marts.fct_quality_issues alter column expected_value "
+                    "type varchar")
+        con.execute("update marts.fct_quality_issues set expected_value = '≤ 480' "
+                    "where reporter_code = '402-health'")
+    summary = send_alerts(settings, PRE)
+    assert len(summary.alerted) == 3
+    text = next(r.text for r in smtp_env.received if r.message["X-CT-TE-Office"] == "402")
+    assert "Giá trị báo cáo: 530; giá trị hợp lý: ≤ 480" in text
+    assert "Công an huyện Như Xuân (mã cơ quan 402-police)" in text
+
+    with Warehouse(settings.warehouse).connect() as con:
+        con.execute("alter table marts.fct_quality_issues drop column severity")
+    with pytest.raises(MartMissing, match=r"lacks the column.*severity"):
         send_alerts(settings, PRE)
 
 
