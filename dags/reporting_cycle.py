@@ -71,8 +71,10 @@ def reporting_cycle() -> None:
         given = context["params"].get("cycle")
         if given:
             return Cycle.parse(given).id
+        from zoneinfo import ZoneInfo
+
         when = context.get("logical_date") or context["dag_run"].run_after
-        return Cycle.containing(when.in_timezone("Asia/Ho_Chi_Minh").date()).id
+        return Cycle.containing(when.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()).id
 
     @task
     def ingest(cycle_id: str) -> dict[str, Any]:
