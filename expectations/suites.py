@@ -8,7 +8,8 @@ Each file is a GX 1.x suite (`name`, `meta`, `expectations`) plus our own `meta`
 - expectation `meta`: `rule_id`, `severity` (`error`|`warning`), `message_vi`, `message_en` and
   `expected` (templates filled from the failing row), optionally `reporter_column`,
   `element_column` or `element_code`, `observed_column` (null: no observed value) and
-  `suppressed_by` (rule ids that, failing on the same row, make this finding redundant).
+  `suppressed_by` (rule ids whose finding on the same reporter, unit and element makes this
+  finding redundant: the office hears about a figure once).
 
 Reading the files needs no GX import; `Suite.to_gx()` builds the GX suite when validating.
 """
@@ -29,11 +30,15 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 Severity = Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 
-COLUMN_TYPES = ("varchar", "double", "integer", "boolean", "date")
-"""Types a check-ready column may declare; they drive how a frame read from either backend is
-normalised before GX sees it."""
+SQL_TYPES = {"varchar": "varchar", "double": "double precision", "integer": "integer",
+             "boolean": "boolean", "date": "date"}
+"""Types a check-ready column may declare (and their portable SQL); they drive how a frame read
+from either backend is normalised before GX sees it."""
+COLUMN_TYPES = tuple(SQL_TYPES)
 
-LOCATION_COLUMNS = ("cycle", "unit_code", "unit_level", "district_code", "province_code")
+LOCATION_COLUMNS = (
+    "cycle", "unit_code", "unit_level", "unit_name", "district_code", "province_code",
+)
 """Columns every check-ready table has: they place a finding."""
 
 # GX severity shown in Data Docs for ours.
@@ -83,7 +88,8 @@ class Rule:
     def columns(self) -> tuple[str, ...]:
         """Every column this rule needs from its table."""
         names = [*self.checked_columns, *self.placeholders, self.reporter_column]
-        names += [c for c in (self.element_column, self.indicator_column, self.observed_column) if c]
+        optional = (self.element_column, self.indicator_column, self.observed_column)
+        names += [c for c in optional if c]
         return tuple(dict.fromkeys(names))
 
 
@@ -111,6 +117,13 @@ class Suite:
     def table_name(self) -> str:
         return self.table.split(".", 1)[1]
 
+    @property
+    def check_columns(self) -> tuple[str, ...]:
+        """What GX needs: the key and the columns the expectations read. The rest (names,
+        labels for the messages) is read for failing rows only."""
+        names = [*self.id_columns, *(c for r in self.rules for c in r.checked_columns)]
+        return tuple(dict.fromkeys(names))
+
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(r.rule_id for r in self.rules))
 
@@ -119,8 +132,10 @@ class Suite:
         import great_expectations as gx
 
         document = copy.deepcopy(dict(self.document))
-        for expectation in document["expectations"]:
+        for index, expectation in enumerate(document["expectations"]):
             expectation["severity"] = GX_SEVERITY[expectation["meta"]["severity"]]
+            # Results are mapped back to rules by this, not by the order GX reports them in.
+            expectation["meta"]["rule_index"] = index
         suite = gx.ExpectationSuite(
             name=document["name"],
             expectations=document["expectations"],
@@ -248,13 +263,9 @@ def parse_suite(path: Path) -> Suite:
 def _check_columns(suite: Suite) -> None:
     """Every column a rule reads must be declared: the declaration is the contract with dbt."""
     where = suite.path.name
-    needed = {c: "the suite" for c in (*LOCATION_COLUMNS, *suite.id_columns)}
+    needed = dict.fromkeys((*LOCATION_COLUMNS, *suite.id_columns), "the suite")
     for rule in suite.rules:
         needed.update({c: f"rule {rule.rule_id}" for c in rule.columns if c not in needed})
-        for other in rule.suppressed_by:
-            if other not in suite.rule_ids():
-                raise SuiteError(f"{where}: rule {rule.rule_id} is suppressed_by {other}, "
-                                 "which is not a rule of the same suite")
     missing = {c: by for c, by in needed.items() if c not in suite.columns}
     if missing:
         listed = ", ".join(f"{c} (used by {by})" for c, by in missing.items())
@@ -270,6 +281,14 @@ def _load_all(directory: Path) -> tuple[Suite, ...]:
     names = [s.name for s in suites]
     if len(set(names)) != len(names):
         raise SuiteError(f"suite names repeat in {directory}: {names}")
+    known = {r.rule_id for s in suites for r in s.rules}
+    for suite in suites:
+        for rule in suite.rules:
+            unknown = [other for other in rule.suppressed_by if other not in known]
+            if unknown:
+                raise SuiteError(f"{suite.path.name}: rule {rule.rule_id} is suppressed_by "
+                                 f"unknown rule(s) {unknown}")
+    rule_catalogue(list(suites))
     return suites
 
 
@@ -278,11 +297,21 @@ def load_suites(directory: Path | None = None) -> list[Suite]:
     return list(_load_all((directory or SUITES_DIR).resolve()))
 
 
+RULE_FAMILIES = ("completeness", "timeliness", "consistency", "range", "cross_source",
+                 "over_time")
+
+
 def rule_catalogue(suites: list[Suite] | None = None) -> dict[str, Severity]:
-    """rule_id -> severity, over all suites (a rule keeps one severity everywhere)."""
+    """rule_id -> severity over all suites (a rule keeps one severity everywhere), ordered by
+    family (completeness first) and then as the suites list them."""
     catalogue: dict[str, Severity] = {}
     for suite in suites if suites is not None else load_suites():
         for rule in suite.rules:
             if catalogue.setdefault(rule.rule_id, rule.severity) != rule.severity:
                 raise SuiteError(f"rule {rule.rule_id} has two severities")
-    return catalogue
+
+    def family(rule_id: str) -> int:
+        prefix = rule_id.split(".", 1)[0]
+        return RULE_FAMILIES.index(prefix) if prefix in RULE_FAMILIES else len(RULE_FAMILIES)
+
+    return {r: catalogue[r] for r in sorted(catalogue, key=family)}

@@ -1,0 +1,106 @@
+"""The quality layer of the warehouse: one row per finding, one row per suite run.
+
+dbt exposes `quality.findings` as `marts.fct_quality_issues`. Both tables are rewritten per
+cycle (delete the cycle's rows, insert the new ones, in one transaction), so validating a cycle
+again leaves the same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+
+from core.warehouse import WarehouseConnection
+from expectations.messages import is_missing
+
+FINDING_COLUMNS = (
+    "finding_key", "run_key", "cycle", "suite", "rule_id", "severity", "reporter_code",
+    "unit_code", "unit_level", "unit_name", "district_code", "province_code", "element_code",
+    "indicator_code", "observed_value", "expected_value", "message_vi", "message_en",
+)
+RUN_COLUMNS = (
+    "run_key", "cycle", "suite", "table_name", "success", "evaluated", "unexpected", "findings",
+    "expectations", "expectations_failed", "data_docs_index", "run_at",
+)
+
+DDL = (
+    "create schema if not exists quality",
+    """
+    create table if not exists quality.findings (
+        finding_key varchar not null,
+        run_key varchar not null,
+        cycle varchar not null,
+        suite varchar not null,
+        rule_id varchar not null,
+        severity varchar not null,
+        reporter_code varchar,
+        unit_code varchar not null,
+        unit_level varchar,
+        unit_name varchar,
+        district_code varchar,
+        province_code varchar,
+        element_code varchar,
+        indicator_code varchar,
+        observed_value double precision,
+        expected_value varchar,
+        message_vi varchar not null,
+        message_en varchar not null,
+        primary key (cycle, finding_key)
+    )
+    """,
+    """
+    create table if not exists quality.validation_runs (
+        run_key varchar not null,
+        cycle varchar not null,
+        suite varchar not null,
+        table_name varchar not null,
+        success boolean not null,
+        evaluated bigint not null,
+        unexpected bigint not null,
+        findings bigint not null,
+        expectations integer not null,
+        expectations_failed integer not null,
+        data_docs_index varchar,
+        run_at timestamp not null,
+        primary key (cycle, suite)
+    )
+    """,
+)
+
+
+def ensure_quality_layer(con: WarehouseConnection) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def run_key(cycle_id: str) -> str:
+    """The key of a cycle's validation run: derived from the cycle alone, so a re-run replaces
+    the previous run's rows instead of adding new ones."""
+    return f"validate:{cycle_id}"
+
+
+def finding_key(cycle: str, rule_id: str, reporter_code: object, unit_code: object,
+                element_code: object, indicator_code: object) -> str:
+    """A stable identity for a finding: the same problem keeps its key across re-runs (alerts use
+    it to tell new findings from ones already sent)."""
+    parts = [cycle, rule_id, reporter_code, unit_code, element_code, indicator_code]
+    text = "|".join("" if is_missing(p) else str(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def empty_findings() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in FINDING_COLUMNS})
+    frame["observed_value"] = frame["observed_value"].astype("float64")
+    return frame
+
+
+def replace_cycle(con: WarehouseConnection, cycle_id: str, findings: pd.DataFrame,
+                  runs: pd.DataFrame) -> None:
+    """Swap the cycle's findings and run rows for these, all or nothing."""
+    ensure_quality_layer(con)
+    with con.transaction():
+        con.execute("delete from quality.findings where cycle = ?", [cycle_id])
+        con.execute("delete from quality.validation_runs where cycle = ?", [cycle_id])
+        con.insert_df("quality.findings", findings.loc[:, list(FINDING_COLUMNS)])
+        con.insert_df("quality.validation_runs", runs.loc[:, list(RUN_COLUMNS)])
