@@ -148,7 +148,9 @@ class _Generator:
             for old, new in successors.items():
                 if new in self.post_parts and old not in self.post_parts[new]:
                     self.post_parts[new].append(old)
-        self.history: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        # earlier comparable values per (hierarchy, kind, reporter, unit, element): a code's
+        # history does not cross the reform, where codes were reused
+        self.history: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
         self.planted: list[Planted] = []
         self._variants: dict[str, int] = defaultdict(int)
 
@@ -349,7 +351,8 @@ class _Generator:
     def _remember(self, cycle: Cycle, ret: ReturnFile, reporter_code: str) -> None:
         for unit, element, _, value in ret.rows:
             if isinstance(value, int):
-                self.history[(cycle.kind, reporter_code, unit or reporter_code, element)] += 1
+                key = (cycle.hierarchy, cycle.kind, reporter_code, unit or reporter_code, element)
+                self.history[key] += 1
 
     def _plant(
         self,
@@ -482,16 +485,17 @@ class _Generator:
             "education": ["numerator_gt_denominator"],
             "police": ["abused_vs_police"],
         }[reporter.role]
-        history_needed = [o for o in options if o == "spike"]
-        candidates = [o for o in options if o not in history_needed]
+        # A large move stays in the history of later cycles and would be flagged again there
+        # (rightly: the WHO rule compares with the previous three); plant those only where no
+        # later comparable cycle follows.
+        large_moves = ("population_chain", "spike")
+        candidates = [o for o in options if o not in large_moves]
+        if is_last and reporter.role == "commune":
+            candidates.append("population_chain")
         if is_last and reporter.role in SPIKE_ELEMENTS:
             element = SPIKE_ELEMENTS[reporter.role]
-            if (
-                self.history[
-                    (cycle.kind, code, unit if reporter.kind == "agency" else code, element)
-                ]
-                >= 3
-            ):
+            history_unit = unit if reporter.kind == "agency" else code
+            if self.history[(cycle.hierarchy, cycle.kind, code, history_unit, element)] >= 3:
                 candidates = ["spike"]
         kind = pick(f"implausible_{reporter.role}", candidates)  # type: ignore[operator]
         commune_ok = unit in untouched
@@ -641,10 +645,7 @@ def generate_inbox(
     for cycle in parsed:
         folder = inbox / cycle.id
         folder.mkdir(parents=True, exist_ok=True)
-        last = not any(
-            c.kind == cycle.kind and c.year > cycle.year and c.hierarchy == cycle.hierarchy
-            for c in parsed
-        )
+        last = not any(c.kind == cycle.kind and c.year > cycle.year for c in parsed)
         expected[cycle.id] = ref.expected_reporters(cycle.hierarchy, gen.communes(cycle))
         jobs.extend(
             (ret, received, str(folder)) for ret, received in gen.cycle_returns(cycle, last)
