@@ -13,12 +13,13 @@ ENV = {
     "archive": "CYCLE_ARCHIVE",
     "contacts": "CYCLE_CONTACTS",
 }
+# Everything a deployment keeps sits under ./data by default (one folder to back up).
 DEFAULTS = {
-    "inbox": "inbox",
-    "warehouse": "warehouse/warehouse.duckdb",
-    "reports": "reports",
-    "archive": "archive",
-    "contacts": "contacts.csv",
+    "inbox": "data/inbox",
+    "warehouse": "data/warehouse/warehouse.duckdb",
+    "reports": "data/reports",
+    "archive": "data/archive",
+    "contacts": "data/contacts.csv",
 }
 
 

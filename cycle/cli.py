@@ -29,31 +29,31 @@ def shared_options(command: F) -> F:
             "--inbox",
             envvar="CYCLE_INBOX",
             type=click.Path(path_type=Path),
-            help="Inbox: one folder per cycle (env CYCLE_INBOX; default ./inbox).",
+            help="Inbox: one folder per cycle (env CYCLE_INBOX; default ./data/inbox).",
         ),
         click.option(
             "--warehouse",
             envvar="CYCLE_WAREHOUSE",
             help="DuckDB file or postgresql:// URL (env CYCLE_WAREHOUSE; "
-            "default ./warehouse/warehouse.duckdb).",
+            "default ./data/warehouse/warehouse.duckdb).",
         ),
         click.option(
             "--reports",
             envvar="CYCLE_REPORTS",
             type=click.Path(path_type=Path),
-            help="Where reports are written (env CYCLE_REPORTS; default ./reports).",
+            help="Where reports are written (env CYCLE_REPORTS; default ./data/reports).",
         ),
         click.option(
             "--archive",
             envvar="CYCLE_ARCHIVE",
             type=click.Path(path_type=Path),
-            help="Raw archive of every file received (env CYCLE_ARCHIVE; default ./archive).",
+            help="Raw archive of every file received (env CYCLE_ARCHIVE; default ./data/archive).",
         ),
         click.option(
             "--contacts",
             envvar="CYCLE_CONTACTS",
             type=click.Path(path_type=Path),
-            help="Office contacts CSV for alerts (env CYCLE_CONTACTS; default ./contacts.csv).",
+            help="Office contacts CSV for alerts (env CYCLE_CONTACTS; default ./data/contacts.csv).",
         ),
     ]
 

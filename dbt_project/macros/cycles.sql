@@ -29,9 +29,10 @@
 {% macro cycle_filter(column='cycle', with_previous=false) %}
     {#- A predicate on `column` limiting an incremental run to the requested cycles (and, with
         with_previous, the previous comparable cycles whose figures they are compared with).
-        Always true on a full build, on the first build of a model, or in a unit test. -#}
+        Always true on a full build, on the first build of a model, or in a unit test (which
+        has no `this`). -#}
     {%- set ids = requested_cycles() -%}
-    {%- if ids is none or not is_incremental() -%}
+    {%- if ids is none or this is none or not is_incremental() -%}
         1 = 1
     {%- else -%}
         {%- set wanted = ids | list -%}

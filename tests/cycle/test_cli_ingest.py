@@ -78,7 +78,7 @@ def test_ingest_prints_a_summary_and_is_idempotent(
     code, output = run("ingest", "2023-Y", "--inbox", str(demo_inbox))
     assert code == 0
     assert "loaded" in output and "rejected" in output and "superseded" in output
-    assert str(tmp_path / "warehouse" / "warehouse.duckdb") in output
+    assert str(tmp_path / "data" / "warehouse" / "warehouse.duckdb") in output
     code, output = run("ingest", "2023-Y", "--inbox", str(demo_inbox))
     assert "new 0" in output
 

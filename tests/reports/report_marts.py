@@ -23,36 +23,58 @@ from reports.load import MART_COLUMNS
 
 TYPES: dict[str, dict[str, str]] = {
     "fct_indicator_values": {
-        "numerator": "double precision", "denominator": "double precision",
-        "value": "double precision", "communes_included": "integer",
-        "communes_in_force": "integer", "target_value": "double precision",
+        "numerator": "double precision",
+        "denominator": "double precision",
+        "value": "double precision",
+        "communes_included": "integer",
+        "communes_in_force": "integer",
+        "target_value": "double precision",
         "previous_value": "double precision",
     },
     "fct_return_status": {
-        "received": "boolean", "on_time": "boolean", "superseded_count": "integer",
-        "rejected_rows": "integer", "submitted_on": "date",
+        "received": "boolean",
+        "on_time": "boolean",
+        "superseded_count": "integer",
+        "rejected_rows": "integer",
+        "submitted_on": "date",
     },
     "fct_reporting_rates": {
-        "expected_returns": "integer", "received_returns": "integer",
-        "on_time_returns": "integer", "reporting_rate": "double precision",
+        "expected_returns": "integer",
+        "received_returns": "integer",
+        "on_time_returns": "integer",
+        "reporting_rate": "double precision",
         "timeliness_rate": "double precision",
     },
-    "fct_quality_issues": {"observed_value": "double precision",
-                           "expected_value": "double precision"},
+    "fct_quality_issues": {
+        "observed_value": "double precision",
+        "expected_value": "double precision",
+    },
     "dim_indicators": {"factor": "integer"},
 }
 
 # Typical proportions (numerator / denominator) and denominator sizes per indicator family.
 _DENOMINATOR_SIZE = {
-    "live_births": (20, 120), "hiv_exposed_infants": (0, 6), "schools_total": (3, 15),
-    "special_circumstances": (5, 60), "emergency_needing": (0, 20),
-    "primary_cohort": (40, 200), "lowersec_cohort": (40, 200), "u1_total": (20, 120),
+    "live_births": (20, 120),
+    "hiv_exposed_infants": (0, 6),
+    "schools_total": (3, 15),
+    "special_circumstances": (5, 60),
+    "emergency_needing": (0, 20),
+    "primary_cohort": (40, 200),
+    "lowersec_cohort": (40, 200),
+    "u1_total": (20, 120),
 }
 _LOWER_IS_BETTER_RATE = {
-    "CT03a": (0.002, 0.012), "CT03b": (0.004, 0.016), "CT03c": (0.008, 0.022),
-    "CT04a": (0.04, 0.16), "CT04b": (0.10, 0.24), "CT04c": (0.02, 0.10),
-    "CT08a": (0.02, 0.08), "CT10": (0.01, 0.06), "CT11a": (0.003, 0.008),
-    "CT17b": (0.0, 0.003), "CT18b": (0.0, 0.01),
+    "CT03a": (0.002, 0.012),
+    "CT03b": (0.004, 0.016),
+    "CT03c": (0.008, 0.022),
+    "CT04a": (0.04, 0.16),
+    "CT04b": (0.10, 0.24),
+    "CT04c": (0.02, 0.10),
+    "CT08a": (0.02, 0.08),
+    "CT10": (0.01, 0.06),
+    "CT11a": (0.003, 0.008),
+    "CT17b": (0.0, 0.003),
+    "CT18b": (0.0, 0.01),
 }
 
 
@@ -88,8 +110,8 @@ class SyntheticMarts:
 
 
 def seed_frame(name: str) -> pd.DataFrame:
-    frame = pd.read_csv(SEEDS_DIR / name, dtype=str, keep_default_na=False).astype(object)
-    return frame.map(lambda v: v or None)
+    """A seed as text; blank cells are "" (falsy), and become NULL when written."""
+    return pd.read_csv(SEEDS_DIR / name, dtype=str, keep_default_na=False)
 
 
 def synthetic_marts(
@@ -119,21 +141,33 @@ def synthetic_marts(
         communes = communes.sort_values("unit_code").reset_index(drop=True)
         last_communes = communes["unit_code"].tolist()
         received = rng.random(len(communes)) >= missing_share
-        commune_values = _commune_values(rng, communes, indicators, received,
-                                         plants if cycle == max(cycles) else None)
+        commune_values = _commune_values(
+            rng, communes, indicators, received, plants if cycle == max(cycles) else None
+        )
         values = _roll_up(commune_values, communes, indicators, cycle)
         prev = values_by_cycle.get(cycle.previous_comparable.id)
         if prev is not None and prev["hierarchy"].iloc[0] == h:
             values = values.drop(columns="previous_value").merge(
                 prev[["unit_level", "unit_code", "indicator_code", "value"]].rename(
-                    columns={"value": "previous_value"}),
-                on=["unit_level", "unit_code", "indicator_code"], how="left")
+                    columns={"value": "previous_value"}
+                ),
+                on=["unit_level", "unit_code", "indicator_code"],
+                how="left",
+            )
         values_by_cycle[cycle.id] = values
         status = _return_status(rng, communes, received, cycle)
         status_frames.append(status)
         rate_frames.append(_rates(status, communes, cycle))
-        issue_frames.append(_issues(rng, communes, status, cycle, random_issues,
-                                    issues if cycle == max(cycles) else None))
+        issue_frames.append(
+            _issues(
+                rng,
+                communes,
+                status,
+                cycle,
+                random_issues,
+                issues if cycle == max(cycles) else None,
+            )
+        )
     frames = {
         "fct_indicator_values": pd.concat(values_by_cycle.values(), ignore_index=True),
         "fct_return_status": pd.concat(status_frames, ignore_index=True),
@@ -145,8 +179,13 @@ def synthetic_marts(
     return SyntheticMarts(max(cycles), frames, last_communes)
 
 
-def _commune_values(rng: np.random.Generator, communes: pd.DataFrame, indicators: pd.DataFrame,
-                    received: np.ndarray, plants: list[Plant] | None) -> pd.DataFrame:
+def _commune_values(
+    rng: np.random.Generator,
+    communes: pd.DataFrame,
+    indicators: pd.DataFrame,
+    received: np.ndarray,
+    plants: list[Plant] | None,
+) -> pd.DataFrame:
     n = len(communes)
     parts = []
     pop = rng.integers(800, 5000, n).astype(float)
@@ -155,13 +194,16 @@ def _commune_values(rng: np.random.Generator, communes: pd.DataFrame, indicators
         if den_el == "@communes":
             den = np.ones(n)
             num = (rng.random(n) < 0.6).astype(float)
-        elif den_el is None:  # CT13: a count
+        elif not den_el:  # CT13: a count
             den = np.full(n, np.nan)
             num = rng.poisson(1.5, n).astype(float)
         else:
             lo, hi = _DENOMINATOR_SIZE.get(den_el, (0.2, 1.0))
-            den = (rng.integers(lo, hi + 1, n).astype(float) if hi > 1
-                   else np.round(pop * rng.uniform(lo, hi, n)))
+            den = (
+                rng.integers(lo, hi + 1, n).astype(float)
+                if hi > 1
+                else np.round(pop * rng.uniform(lo, hi, n))
+            )
             if code in ("CT09", "CT11b"):
                 num = rng.poisson(1.2 if code == "CT09" else 0.6, n).astype(float)
             elif code == "CT06":
@@ -172,10 +214,18 @@ def _commune_values(rng: np.random.Generator, communes: pd.DataFrame, indicators
                 num = np.round(den * rng.uniform(0.80, 1.0, n))
         gaps = (rng.random(n) < 0.03) | ~received
         num[gaps] = np.nan
-        if den_el is not None:
+        if den_el:
             den[~received] = np.nan
-        parts.append(pd.DataFrame({"unit_code": communes["unit_code"], "indicator_code": code,
-                                   "numerator": num, "denominator": den}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unit_code": communes["unit_code"],
+                    "indicator_code": code,
+                    "numerator": num,
+                    "denominator": den,
+                }
+            )
+        )
     frame = pd.concat(parts, ignore_index=True)
     for p in plants or []:
         mask = (frame["unit_code"] == p.commune) & (frame["indicator_code"] == p.indicator)
@@ -190,39 +240,51 @@ def _value(frame: pd.DataFrame, factor: pd.Series, is_count: pd.Series) -> pd.Se
     return rate.where(~is_count, frame["numerator"])
 
 
-def _roll_up(commune_values: pd.DataFrame, communes: pd.DataFrame, indicators: pd.DataFrame,
-             cycle: Cycle) -> pd.DataFrame:
+def _roll_up(
+    commune_values: pd.DataFrame, communes: pd.DataFrame, indicators: pd.DataFrame, cycle: Cycle
+) -> pd.DataFrame:
     meta = indicators.set_index("indicator_code")
     factor = commune_values["indicator_code"].map(meta["factor"].astype(float))
-    is_count = commune_values["indicator_code"].map(meta["denominator"].isna())
-    cv = commune_values.merge(communes[["unit_code", "district_code", "province_code"]],
-                              on="unit_code")
+    is_count = commune_values["indicator_code"].map(meta["denominator"] == "")
+    cv = commune_values.merge(
+        communes[["unit_code", "district_code", "province_code"]], on="unit_code"
+    )
     known = cv["numerator"].notna() & (cv["denominator"].notna() | is_count)
     cv["included"] = known.astype(int)
     cv["num_k"] = cv["numerator"].where(known)
     cv["den_k"] = cv["denominator"].where(known)
-    commune_rows = pd.DataFrame({
-        "unit_level": "commune", "unit_code": cv["unit_code"],
-        "indicator_code": cv["indicator_code"], "numerator": cv["numerator"],
-        "denominator": cv["denominator"], "value": _value(cv, factor, is_count),
-        "communes_included": cv["included"], "communes_in_force": 1,
-    })
+    commune_rows = pd.DataFrame(
+        {
+            "unit_level": "commune",
+            "unit_code": cv["unit_code"],
+            "indicator_code": cv["indicator_code"],
+            "numerator": cv["numerator"],
+            "denominator": cv["denominator"],
+            "value": _value(cv, factor, is_count),
+            "communes_included": cv["included"],
+            "communes_in_force": 1,
+        }
+    )
     levels = [("province", "province_code")]
     if cycle.has_districts:
         levels.insert(0, ("district", "district_code"))
     rolled = [commune_rows]
     for level, key in levels:
         g = cv.groupby([key, "indicator_code"], as_index=False).agg(
-            numerator=("num_k", "sum"), denominator=("den_k", "sum"),
-            communes_included=("included", "sum"), communes_in_force=("unit_code", "count"),
-            has=("num_k", "count"))
+            numerator=("num_k", "sum"),
+            denominator=("den_k", "sum"),
+            communes_included=("included", "sum"),
+            communes_in_force=("unit_code", "count"),
+            has=("num_k", "count"),
+        )
         g.loc[g["has"] == 0, ["numerator", "denominator"]] = np.nan
         g_factor = g["indicator_code"].map(meta["factor"].astype(float))
-        g_count = g["indicator_code"].map(meta["denominator"].isna())
+        g_count = g["indicator_code"].map(meta["denominator"] == "")
         g.loc[g_count, "denominator"] = np.nan
         g["value"] = _value(g, g_factor, g_count)
-        rolled.append(g.rename(columns={key: "unit_code"}).drop(columns="has").assign(
-            unit_level=level))
+        rolled.append(
+            g.rename(columns={key: "unit_code"}).drop(columns="has").assign(unit_level=level)
+        )
     out = pd.concat(rolled, ignore_index=True)
     out["cycle"] = cycle.id
     out["hierarchy"] = cycle.hierarchy
@@ -234,8 +296,11 @@ def _roll_up(commune_values: pd.DataFrame, communes: pd.DataFrame, indicators: p
 def _targets(out: pd.DataFrame, cycle: Cycle) -> None:
     """Thanh Bình's 2023 targets applied to every district (or province after the reform)."""
     targets = seed_frame("plan_targets.csv")
-    targets = targets[(targets["plan_id"] == "thanhbinh-2023") & (targets["scope"] == "all")
-                      & targets["comparator"].isin([">=", ">", "<=", "<", "="])]
+    targets = targets[
+        (targets["plan_id"] == "thanhbinh-2023")
+        & (targets["scope"] == "all")
+        & targets["comparator"].isin([">=", ">", "<=", "<", "="])
+    ]
     by_code = targets.set_index("indicator_code")
     level = "district" if cycle.has_districts else "province"
     on_level = (out["unit_level"] == level) & out["indicator_code"].isin(by_code.index)
@@ -245,11 +310,18 @@ def _targets(out: pd.DataFrame, cycle: Cycle) -> None:
     out["target_status"] = "no_target"
     out.loc[on_level, "plan_id"] = "thanhbinh-2023"
     out.loc[on_level, "target_comparator"] = out.loc[on_level, "indicator_code"].map(
-        by_code["comparator"])
+        by_code["comparator"]
+    )
     out.loc[on_level, "target_value"] = out.loc[on_level, "indicator_code"].map(
-        by_code["target_value"].astype(float))
-    ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less,
-           "=": np.equal}
+        by_code["target_value"].astype(float)
+    )
+    ops = {
+        ">=": np.greater_equal,
+        ">": np.greater,
+        "<=": np.less_equal,
+        "<": np.less,
+        "=": np.equal,
+    }
     for op, fn in ops.items():
         rows = on_level & (out["target_comparator"] == op)
         met = fn(out.loc[rows, "value"].round(6), out.loc[rows, "target_value"])
@@ -263,20 +335,34 @@ def _deadline(cycle: Cycle) -> date:
     return date(cycle.year, 6, 15) if cycle.kind == "H1" else date(cycle.year, 12, 15)
 
 
-def _return_status(rng: np.random.Generator, communes: pd.DataFrame, received: np.ndarray,
-                   cycle: Cycle) -> pd.DataFrame:
+def _return_status(
+    rng: np.random.Generator, communes: pd.DataFrame, received: np.ndarray, cycle: Cycle
+) -> pd.DataFrame:
     deadline = _deadline(cycle)
     agency_key = "district_code" if cycle.has_districts else "province_code"
     parents = communes.drop_duplicates(agency_key)
-    agencies = pd.DataFrame([
-        {"reporter_code": f"{p[agency_key]}-{a}", "reporter_kind": "agency",
-         "unit_code": p[agency_key], "district_code": p["district_code"],
-         "province_code": p["province_code"]}
-        for _, p in parents.iterrows() for a in AGENCIES])
-    commune_rows = pd.DataFrame({
-        "reporter_code": communes["unit_code"], "reporter_kind": "commune",
-        "unit_code": communes["unit_code"], "district_code": communes["district_code"],
-        "province_code": communes["province_code"]})
+    agencies = pd.DataFrame(
+        [
+            {
+                "reporter_code": f"{p[agency_key]}-{a}",
+                "reporter_kind": "agency",
+                "unit_code": p[agency_key],
+                "district_code": p["district_code"],
+                "province_code": p["province_code"],
+            }
+            for _, p in parents.iterrows()
+            for a in AGENCIES
+        ]
+    )
+    commune_rows = pd.DataFrame(
+        {
+            "reporter_code": communes["unit_code"],
+            "reporter_kind": "commune",
+            "unit_code": communes["unit_code"],
+            "district_code": communes["district_code"],
+            "province_code": communes["province_code"],
+        }
+    )
     frame = pd.concat([commune_rows, agencies], ignore_index=True)
     n = len(frame)
     got = np.concatenate([received, rng.random(len(agencies)) >= 0.05])
@@ -286,7 +372,10 @@ def _return_status(rng: np.random.Generator, communes: pd.DataFrame, received: n
     frame["on_time"] = on_time
     frame["submitted_on"] = [
         (deadline - timedelta(days=int(d)) if ok else deadline + timedelta(days=int(d)))
-        if g else None for g, ok, d in zip(got, on_time, late_days, strict=True)]
+        if g
+        else None
+        for g, ok, d in zip(got, on_time, late_days, strict=True)
+    ]
     frame["superseded_count"] = np.where(got & (rng.random(n) < 0.05), 1, 0)
     frame["rejected_rows"] = np.where(got & (rng.random(n) < 0.03), 2, 0)
     frame["cycle"] = cycle.id
@@ -304,8 +393,10 @@ def _rates(status: pd.DataFrame, communes: pd.DataFrame, cycle: Cycle) -> pd.Dat
         for kind in ("commune", "agency", "all"):
             s = status if kind == "all" else status[status["reporter_kind"] == kind]
             g = s.groupby(key, as_index=False).agg(
-                expected_returns=("reporter_code", "count"), received_returns=("received", "sum"),
-                on_time_returns=("on_time", "sum"))
+                expected_returns=("reporter_code", "count"),
+                received_returns=("received", "sum"),
+                on_time_returns=("on_time", "sum"),
+            )
             g = g.rename(columns={key: "unit_code"})
             g["unit_level"] = level
             g["reporter_kind"] = kind
@@ -317,8 +408,14 @@ def _rates(status: pd.DataFrame, communes: pd.DataFrame, cycle: Cycle) -> pd.Dat
     return out[list(MART_COLUMNS["fct_reporting_rates"])]
 
 
-def _issues(rng: np.random.Generator, communes: pd.DataFrame, status: pd.DataFrame,
-            cycle: Cycle, per_province: int, planted: list[PlantedIssue] | None) -> pd.DataFrame:
+def _issues(
+    rng: np.random.Generator,
+    communes: pd.DataFrame,
+    status: pd.DataFrame,
+    cycle: Cycle,
+    per_province: int,
+    planted: list[PlantedIssue] | None,
+) -> pd.DataFrame:
     where = communes.set_index("unit_code")
     rows: list[dict[str, object]] = []
 
@@ -329,25 +426,51 @@ def _issues(rng: np.random.Generator, communes: pd.DataFrame, status: pd.DataFra
         if province is None:
             match = status[status["unit_code"] == unit]
             province = match["province_code"].iloc[0] if len(match) else unit
-        rows.append({**issue.__dict__, "cycle": cycle.id, "district_code": district,
-                     "province_code": province})
+        rows.append(
+            {
+                **issue.__dict__,
+                "cycle": cycle.id,
+                "district_code": district,
+                "province_code": province,
+            }
+        )
 
     missing = status[~status["received"]]
     for r in missing.itertuples(index=False):
-        add(PlantedIssue("completeness.missing_return", "error", r.reporter_code, r.unit_code,
-                         None, None, None, None,
-                         f"Chưa nhận được báo cáo của {r.reporter_code} kỳ {cycle.id}.",
-                         f"No return received from {r.reporter_code} for {cycle.id}."))
+        add(
+            PlantedIssue(
+                "completeness.missing_return",
+                "error",
+                r.reporter_code,
+                r.unit_code,
+                None,
+                None,
+                None,
+                None,
+                f"Chưa nhận được báo cáo của {r.reporter_code} kỳ {cycle.id}.",
+                f"No return received from {r.reporter_code} for {cycle.id}.",
+            )
+        )
     for _, group in communes.groupby("province_code"):
         picks = group.sample(min(per_province, len(group)), random_state=int(rng.integers(1e6)))
         for code in picks["unit_code"]:
             observed = float(rng.integers(900, 1500))
-            add(PlantedIssue("consistency.numerator_le_denominator", "error", code, code,
-                             None, "CT14", observed, 800.0,
-                             f"Số trẻ đăng ký khai sinh ({observed:.0f}) lớn hơn số trẻ dưới 5 "
-                             f"tuổi (800) ở xã {code}.",
-                             f"Registered births ({observed:.0f}) exceed children under 5 (800) "
-                             f"in commune {code}."))
+            add(
+                PlantedIssue(
+                    "consistency.numerator_le_denominator",
+                    "error",
+                    code,
+                    code,
+                    None,
+                    "CT14",
+                    observed,
+                    800.0,
+                    f"Số trẻ đăng ký khai sinh ({observed:.0f}) lớn hơn số trẻ dưới 5 "
+                    f"tuổi (800) ở xã {code}.",
+                    f"Registered births ({observed:.0f}) exceed children under 5 (800) "
+                    f"in commune {code}.",
+                )
+            )
     for issue in planted or []:
         add(issue)
     columns = list(MART_COLUMNS["fct_quality_issues"])
@@ -356,13 +479,13 @@ def _issues(rng: np.random.Generator, communes: pd.DataFrame, status: pd.DataFra
 
 def _ddl(mart: str, kind: str) -> str:
     types = TYPES.get(mart, {})
-    columns = ", ".join(
-        f"{c} {types.get(c, 'varchar')}" for c in MART_COLUMNS[mart])
+    columns = ", ".join(f"{c} {types.get(c, 'varchar')}" for c in MART_COLUMNS[mart])
     return f"create table marts.{mart} ({columns})"
 
 
-def write_marts(con: WarehouseConnection, marts: SyntheticMarts,
-                skip: tuple[str, ...] = ()) -> None:
+def write_marts(
+    con: WarehouseConnection, marts: SyntheticMarts, skip: tuple[str, ...] = ()
+) -> None:
     """Create schema `marts` with the tables the reports read, typed like dbt's output."""
     con.execute("create schema if not exists marts")
     for mart, frame in marts.frames.items():
@@ -384,8 +507,16 @@ def _typed(mart: str, frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].astype("boolean")
     for column in out.columns:
         if column not in TYPES.get(mart, {}):
-            out[column] = out[column].astype(object).where(out[column].notna(), None)
+            out[column] = pd.Series(
+                [_blank_to_null(v) for v in out[column].tolist()], index=out.index, dtype=object
+            )
     return out
+
+
+def _blank_to_null(value: object) -> object:
+    if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
 
 
 def write_duckdb(path: Path, marts: SyntheticMarts, skip: tuple[str, ...] = ()) -> Path:

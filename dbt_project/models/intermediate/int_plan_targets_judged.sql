@@ -33,13 +33,6 @@ indicator_values as (
 
 ),
 
-changes as (
-
-    select * from {{ ref('int_indicator_changes_compared') }}
-    where {{ cycle_filter('cycle') }}
-
-),
-
 parts as (
 
     select * from {{ ref('int_indicator_parts_paired') }}
@@ -85,8 +78,8 @@ components as (
         case when area_parts.unit_code is null then indicator_values.numerator
             else area_parts.numerator
         end as component_numerator,
-        case when area_parts.unit_code is null then changes.compared_value end as compared_value,
-        case when area_parts.unit_code is null then changes.compared_previous_value end as compared_previous_value
+        case when area_parts.unit_code is null then indicator_values.compared_value end as compared_value,
+        case when area_parts.unit_code is null then indicator_values.compared_previous_value end as compared_previous_value
 
     from targets
     inner join indicators
@@ -96,11 +89,6 @@ components as (
         and targets.unit_level = indicator_values.unit_level
         and targets.unit_code = indicator_values.unit_code
         and targets.indicator_code = indicator_values.indicator_code
-    left join changes
-        on targets.cycle = changes.cycle
-        and targets.unit_level = changes.unit_level
-        and targets.unit_code = changes.unit_code
-        and targets.indicator_code = changes.indicator_code
     left join area_parts
         on targets.cycle = area_parts.cycle
         and targets.unit_level = area_parts.unit_level

@@ -1,8 +1,10 @@
 -- Every reporter expected in a cycle, with its deadline: each expected commune, and the
 -- health, education and police agencies of each district (after the reform: each province)
--- holding an expected commune. The deadline is the plan's (reporting_calendar.csv rows for
--- communes and agencies, applied to the plan's district from the plan's year until a later
--- plan of that district) where one applies, else the configured default.
+-- holding an expected commune. The deadline is the plan's where one applies
+-- (reporting_calendar.csv rows for communes and agencies: to the plan's district, for cycles of
+-- that kind, from the plan's year until a later plan of the district sets one for the kind;
+-- districts exist only before the reform), else the configured default. core/calendar.py
+-- applies the same rule in Python.
 with
 
 cycles as (
@@ -88,19 +90,26 @@ reporters as (
 
 ),
 
+commune_deadlines as (
+
+    select * from deadlines where reporter_level = 'commune_and_agency'
+
+),
+
 latest_plans as (
 
-    -- the latest plan of a district (before the reform) that sets deadlines, per cycle
+    -- the latest plan of a district (before the reform) with a deadline for the cycle's kind
     select
         cycles.cycle,
-        deadlines.plan_unit_code,
-        max(deadlines.plan_year) as plan_year
+        commune_deadlines.plan_unit_code,
+        max(commune_deadlines.plan_year) as plan_year
 
     from cycles
-    inner join deadlines
-        on deadlines.plan_year <= cycles.cycle_year
+    inner join commune_deadlines
+        on commune_deadlines.cycle_kind = cycles.cycle_kind
+        and commune_deadlines.plan_year <= cycles.cycle_year
     where cycles.hierarchy = 'pre_reform'
-    group by cycles.cycle, deadlines.plan_unit_code
+    group by cycles.cycle, commune_deadlines.plan_unit_code
 
 ),
 
@@ -109,17 +118,16 @@ plan_deadlines as (
     select
         latest_plans.cycle,
         latest_plans.plan_unit_code,
-        deadlines.plan_id,
-        deadlines.due_month_day
+        commune_deadlines.plan_id,
+        commune_deadlines.due_month_day
 
     from latest_plans
     inner join cycles
         on latest_plans.cycle = cycles.cycle
-    inner join deadlines
-        on latest_plans.plan_unit_code = deadlines.plan_unit_code
-        and latest_plans.plan_year = deadlines.plan_year
-        and cycles.cycle_kind = deadlines.cycle_kind
-        and deadlines.reporter_level = 'commune_and_agency'
+    inner join commune_deadlines
+        on latest_plans.plan_unit_code = commune_deadlines.plan_unit_code
+        and latest_plans.plan_year = commune_deadlines.plan_year
+        and cycles.cycle_kind = commune_deadlines.cycle_kind
 
 ),
 

@@ -14,11 +14,12 @@ final as (
         lead_agency,
         name_vi,
         name_en,
-        numerator_element,
-        denominator_element,
+        -- numerator and denominator as the seed writes them (`@communes`; null for CT13)
+        numerator_element as numerator,
+        case when aggregation = 'share_of_communes' then '@communes' else denominator_element end as denominator,
         aggregation,
         factor,
-        value_unit,
+        value_unit as unit,
         better
 
     from indicators

@@ -23,13 +23,6 @@ previous_values as (
 
 ),
 
-changes as (
-
-    select * from {{ ref('int_indicator_changes_compared') }}
-    where {{ cycle_filter('cycle') }}
-
-),
-
 targets as (
 
     select * from {{ ref('int_plan_targets_judged') }}
@@ -77,12 +70,12 @@ final as (
         coalesce(targets.target_status, 'no_target') as target_status,
         cycles.previous_comparable_cycle,
         previous_values.value as previous_value,
-        coalesce(changes.communes_compared, 0) as communes_compared,
-        changes.compared_value,
-        changes.compared_previous_value,
+        indicator_values.communes_compared,
+        indicator_values.compared_value,
+        indicator_values.compared_previous_value,
         case
-            when changes.compared_previous_value is null or changes.compared_previous_value = 0 then null
-            else (changes.compared_previous_value - changes.compared_value) * 100.0 / changes.compared_previous_value
+            when indicator_values.compared_previous_value is null or indicator_values.compared_previous_value = 0 then null
+            else (indicator_values.compared_previous_value - indicator_values.compared_value) * 100.0 / indicator_values.compared_previous_value
         end as decline_pct
 
     from indicator_values
@@ -100,11 +93,6 @@ final as (
         and indicator_values.unit_level = previous_values.unit_level
         and indicator_values.unit_code = previous_values.unit_code
         and indicator_values.indicator_code = previous_values.indicator_code
-    left join changes
-        on indicator_values.cycle = changes.cycle
-        and indicator_values.unit_level = changes.unit_level
-        and indicator_values.unit_code = changes.unit_code
-        and indicator_values.indicator_code = changes.indicator_code
     left join targets
         on indicator_values.cycle = targets.cycle
         and indicator_values.unit_level = targets.unit_level

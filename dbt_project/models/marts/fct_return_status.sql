@@ -66,7 +66,7 @@ final as (
         reporters.deadline_plan_id,
         coalesce(returns_received.first_delivered_on <= reporters.deadline, false) as on_time,
         coalesce(returns_received.files_received, 0) as files_received,
-        coalesce(returns_received.superseded_returns, 0) as superseded_returns,
+        coalesce(returns_received.superseded_returns, 0) as superseded_count,
         coalesce(returns_received.duplicate_files, 0) as duplicate_files,
         coalesce(returns_received.rejected_files, 0) as rejected_files,
         returns_received.rows_loaded,

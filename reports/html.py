@@ -1,0 +1,335 @@
+"""The consolidated report as one self-contained html page (Jinja2, `reports/templates/`).
+
+Inline CSS and inline SVG charts (`reports.charts`), no scripts and nothing fetched, so the page
+opens from a file share or an email attachment offline. Vietnamese first, English beside it
+(`lang="en"`); figures the Vietnamese way (9,5‰; 1.234; 95,2%). The same content as the xlsx.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from reports import charts
+from reports import present as p
+from reports.model import ReportData
+from reports.suppress import DISPLAY, LEGEND_EN, LEGEND_VI
+from reports.xlsx import CHART_GROUPS
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@functools.cache
+def environment() -> Environment:
+    """One Jinja2 environment per process (templates compile once)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["both"] = p.both
+    return env
+
+
+def render_html(report: ReportData) -> str:
+    return environment().get_template("report.html.j2").render(**_context(report))
+
+
+def write_html(report: ReportData, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report), encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One report in the cycle's index page."""
+
+    level: str
+    code: str
+    name_vi: str
+    province_code: str | None
+    html: str
+    xlsx: str
+    reporting_rate: float | None = None
+    not_met: int = 0
+    errors: int | None = 0
+    """None when the quality checks have not run."""
+
+
+def render_index(cycle: str, entries: list[IndexEntry], generated_from: str) -> str:
+    provinces = [e for e in entries if e.level == "province"]
+    districts: dict[str, list[IndexEntry]] = {}
+    for e in entries:
+        if e.level == "district":
+            districts.setdefault(e.province_code or "", []).append(e)
+    country = next((e for e in entries if e.level == "country"), None)
+    return (
+        environment()
+        .get_template("index.html.j2")
+        .render(
+            cycle=cycle,
+            country=country,
+            provinces=provinces,
+            districts=districts,
+            generated_from=generated_from,
+            vi_percent=p.vi_percent,
+            counts={
+                lv: sum(1 for e in entries if e.level == lv)
+                for lv in ("province", "district", "country")
+            },
+        )
+    )
+
+
+# -- the report's context: every figure already formatted ----------------------------------------
+
+
+def _context(report: ReportData) -> dict[str, Any]:
+    unit_vi, unit_en = p.unit_title(report)
+    cycle_vi, cycle_en = p.cycle_text(report)
+    findings = report.findings_by_id()
+    return {
+        "r": report,
+        "p": p,
+        "title_vi": f"{p.TITLE[0]} — {unit_vi} — {report.cycle}",
+        "title_en": f"{p.TITLE[1]} — {unit_en} — {report.cycle}",
+        "unit_vi": unit_vi,
+        "unit_en": unit_en,
+        "cycle_vi": cycle_vi,
+        "cycle_en": cycle_en,
+        "level": p.LEVEL[report.level],
+        "hierarchy": p.HIERARCHY[report.unit.hierarchy],
+        "summary": _summary(report),
+        "indicators": _indicators(report),
+        "plans": sorted({i.plan_id for i in report.indicators if i.plan_id}),
+        "indicator_charts": _indicator_charts(report),
+        "rate_chart": _rate_chart(report),
+        "rates": _rates(report),
+        "reporting": _reporting(report),
+        "with_district": report.unit.hierarchy == "pre_reform" and report.level != "district",
+        "findings": [_finding(f) for f in report.findings],
+        "findings_by_id": findings,
+        "breakdown": _breakdown(report),
+        "legend_vi": LEGEND_VI,
+        "legend_en": LEGEND_EN,
+    }
+
+
+def _summary(report: ReportData) -> dict[str, Any]:
+    own = report.own_rates.get("all")
+    return {
+        "statuses": [(key, p.STATUS[key], n) for key, n in report.status_counts().items()],
+        "returns": [(key, p.RETURN[key], n) for key, n in report.return_counts().items()],
+        "reporting_rate": p.vi_percent(own.reporting_rate) if own else "–",
+        "timeliness_rate": p.vi_percent(own.timeliness_rate) if own else "–",
+        "rate_poor": bool(own and (own.reporting_rate or 0) < p.RATE_THRESHOLD),
+        "severities": [(key, p.SEVERITY[key], n) for key, n in report.severity_counts().items()],
+        "expected": len(report.reporting),
+    }
+
+
+def _indicators(report: ReportData) -> list[dict[str, Any]]:
+    rows = []
+    for ind in report.indicators:
+        d = p.indicator_decimals(ind)
+        target_vi, target_en = p.target_text(ind)
+        rows.append(
+            {
+                "code": ind.indicator_code,
+                "name_vi": ind.name_vi,
+                "name_en": ind.name_en,
+                "unit": ind.unit,
+                "numerator": p.vi_count(ind.numerator),
+                "denominator": p.vi_count(ind.denominator),
+                "value": p.vi_value(ind.value, ind.unit, d),
+                "target_vi": target_vi,
+                "target_en": target_en if target_en != target_vi else "",
+                "status": ind.target_status,
+                "status_label": p.STATUS[ind.target_status],
+                "previous": p.vi_value(ind.previous_value, ind.unit, d),
+                "change": p.vi_change(ind.change, d),
+                "change_class": p.change_quality(ind),
+                "coverage": (
+                    f"{p.vi_count(ind.communes_included)}/{p.vi_count(ind.communes_in_force)}"
+                    if ind.communes_in_force
+                    else "–"
+                ),
+                "coverage_pct": p.vi_percent(ind.coverage_pct, 0),
+                "plan": ind.plan_id or "",
+                "finding_ids": ind.finding_ids,
+            }
+        )
+    return rows
+
+
+def _indicator_charts(report: ReportData) -> list[Markup]:
+    out = []
+    for n, (unit, title_vi, title_en) in enumerate(CHART_GROUPS):
+        rows = [
+            i
+            for i in report.indicators
+            if i.unit == unit and (i.value is not None or i.target_value is not None)
+        ]
+        if rows:
+            out.append(
+                charts.indicator_chart(
+                    f"chart-indicators-{n}",
+                    rows,
+                    unit,
+                    f"{title_vi} so với mục tiêu",
+                    f"{title_en} against target",
+                )
+            )
+    return out
+
+
+def _rate_chart(report: ReportData) -> Markup | None:
+    parts = report.part_rates
+    if parts:
+        rows = parts
+        labels = [r.name_vi for r in rows]
+        plural = p.LEVEL_PLURAL[parts[0].unit_level]
+        title = (f"Tỷ lệ báo cáo theo {plural[0]}", f"Reporting rate by {plural[1]}")
+    else:
+        rows = [r for r in report.reporting_rates if r.unit_code == report.unit.code]
+        labels = [p.both(p.KIND.get(r.reporter_kind, (r.reporter_kind,) * 2)) for r in rows]
+        title = ("Tỷ lệ báo cáo theo loại đơn vị báo cáo", "Reporting rate by kind of reporter")
+    if not rows:
+        return None
+    return charts.rate_chart("chart-rates", rows, labels, *title)
+
+
+def _rates(report: ReportData) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": r.unit_code,
+            "name": r.name_vi,
+            "level": p.LEVEL[r.unit_level],
+            "kind": p.KIND.get(r.reporter_kind, (r.reporter_kind, r.reporter_kind)),
+            "expected": p.vi_count(r.expected_returns),
+            "received": p.vi_count(r.received_returns),
+            "on_time": p.vi_count(r.on_time_returns),
+            "reporting_rate": p.vi_percent(r.reporting_rate),
+            "timeliness_rate": p.vi_percent(r.timeliness_rate),
+            "poor": r.reporting_rate is not None and r.reporting_rate < p.RATE_THRESHOLD,
+            "late_poor": r.timeliness_rate is not None and r.timeliness_rate < p.RATE_THRESHOLD,
+        }
+        for r in report.reporting_rates
+    ]
+
+
+def _reporting(report: ReportData) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": r.reporter_code,
+            "name": r.reporter_name_vi,
+            "kind": p.KIND[r.kind],
+            "district": r.district_name_vi or "",
+            "status": r.status,
+            "status_label": p.RETURN[r.status],
+            "submitted_on": r.submitted_on.strftime("%d/%m/%Y") if r.submitted_on else "–",
+            "superseded": p.vi_count(r.superseded_count),
+            "rejected_rows": p.vi_count(r.rejected_rows),
+            "finding_ids": r.finding_ids,
+        }
+        for r in report.reporting
+    ]
+
+
+def _finding(f: Any) -> dict[str, Any]:
+    def number(value: float | str | None) -> str:
+        if f.suppressed:
+            return DISPLAY["small_count"]
+        if value is None:
+            return "–"
+        if isinstance(value, str):
+            return value
+        return p.vi(value, 0 if float(value).is_integer() else 2)
+
+    return {
+        "id": f.finding_id,
+        "severity": f.severity,
+        "severity_label": p.SEVERITY[f.severity],
+        "rule": f.rule_id,
+        "reporter": f.reporter_code or "",
+        "unit": f.unit_code or "",
+        "unit_name": f.unit_name_vi or "",
+        "subject": f.subject,
+        "observed": number(f.observed),
+        "expected": number(f.expected),
+        "message_vi": f.message_vi,
+        "message_en": f.message_en,
+        "suppressed": f.suppressed,
+    }
+
+
+def _breakdown(report: ReportData) -> dict[str, Any]:
+    codes = [i.indicator_code for i in report.indicators]
+    units = {i.indicator_code: i.unit for i in report.indicators}
+    names = {i.indicator_code: (i.name_vi, i.name_en) for i in report.indicators}
+    decimals = {
+        code: p.column_decimals(
+            units[code], [b.values[code].value for b in report.breakdown if code in b.values]
+        )
+        for code in codes
+    }
+    rows = []
+    for b in report.breakdown:
+        cells: list[dict[str, Any]] = []
+        for code in codes:
+            cell = b.values.get(code)
+            if cell is None:
+                cells.append({"text": "–", "cls": "na", "title": ""})
+                continue
+            cls = []
+            title = ""
+            if cell.suppressed:
+                cls.append("suppressed")
+                title = "Số nhỏ, không công bố / Small count withheld"
+            elif cell.value is None:
+                cls.append("na")
+            if cell.finding_ids:
+                cls.append("flagged")
+                title = (
+                    "⚠ "
+                    + ", ".join(cell.finding_ids[:10])
+                    + (f" … +{len(cell.finding_ids) - 10}" if len(cell.finding_ids) > 10 else "")
+                )
+            cells.append(
+                {
+                    "text": p.cell_text(cell, units[code], decimals[code]),
+                    "cls": " ".join(cls),
+                    "title": title,
+                    "first": cell.finding_ids[0] if cell.finding_ids else None,
+                }
+            )
+        rows.append(
+            {
+                "code": b.unit_code,
+                "name": b.name_vi,
+                "cells": cells,
+                "return_status": b.return_status,
+                "return_label": p.RETURN[b.return_status] if b.return_status else None,
+                "reporting_rate": p.vi_percent(b.reporting_rate),
+                "poor": b.reporting_rate is not None and b.reporting_rate < p.RATE_THRESHOLD,
+                "finding_ids": b.finding_ids,
+            }
+        )
+    return {
+        "level": p.LEVEL[report.breakdown_level],
+        "communes": report.breakdown_level == "commune",
+        "columns": [
+            {"code": c, "unit": units[c], "name_vi": names[c][0], "name_en": names[c][1]}
+            for c in codes
+        ],
+        "rows": rows,
+        "any_suppressed": any(c.suppressed for b in report.breakdown for c in b.values.values()),
+    }

@@ -1,0 +1,239 @@
+"""What a consolidated report shows: one unit (district, province or the country), one cycle.
+
+`reports.load` builds these from the warehouse's marts; `reports.xlsx` and `reports.html` render
+the same `ReportData`, so the two formats cannot drift apart. A `ReportData` is already safe to
+publish: `reports.suppress` has replaced sensitive small counts before any renderer sees it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+ReportLevel = Literal["district", "province", "country"]
+UnitLevel = Literal["commune", "district", "province", "country"]
+TargetStatus = Literal["met", "not_met", "interim", "no_target", "unknown"]
+Severity = Literal["error", "warning"]
+ReporterKind = Literal["commune", "agency"]
+ReturnStatus = Literal["on_time", "late", "missing"]
+Suppression = Literal["small_count", "derived_rate", "complementary"]
+"""Why a published value is withheld (see `reports.suppress`): the count itself is 1-4, the rate
+is derived from such a count, or the cell is withheld so that the other one cannot be worked out
+from the total."""
+
+TARGET_STATUSES: tuple[TargetStatus, ...] = ("met", "not_met", "interim", "no_target", "unknown")
+RETURN_STATUSES: tuple[ReturnStatus, ...] = ("on_time", "late", "missing")
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """A unit read in its cycle's hierarchy (`pre_reform` or `post_reform`)."""
+
+    code: str
+    level: UnitLevel
+    name_vi: str
+    name_ascii: str
+    hierarchy: str
+    parent_code: str | None = None
+    parent_name_vi: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One indicator of the reported unit, against its plan target."""
+
+    indicator_code: str
+    name_vi: str
+    name_en: str
+    unit: str
+    """Display unit: `%`, `‰`, `/100.000` or `cuộc`."""
+    better: str
+    """`higher` or `lower`: which direction is an improvement."""
+    numerator: float | None
+    denominator: float | None
+    value: float | None
+    communes_included: int | None
+    communes_in_force: int | None
+    plan_id: str | None
+    target_comparator: str | None
+    target_value: float | None
+    target_status: TargetStatus
+    previous_value: float | None
+    finding_ids: tuple[str, ...] = ()
+    """Findings (ids in `ReportData.findings`) that touch this figure."""
+
+    @property
+    def change(self) -> float | None:
+        """Change since the previous comparable cycle, in the indicator's own unit."""
+        if self.value is None or self.previous_value is None:
+            return None
+        return self.value - self.previous_value
+
+    @property
+    def coverage_pct(self) -> float | None:
+        if not self.communes_in_force or self.communes_included is None:
+            return None
+        return 100.0 * self.communes_included / self.communes_in_force
+
+
+@dataclass(frozen=True)
+class ReportingRow:
+    """One expected reporter (a commune or an agency) and what became of its return."""
+
+    reporter_code: str
+    reporter_name_vi: str
+    kind: ReporterKind
+    unit_code: str
+    district_code: str | None
+    district_name_vi: str | None
+    received: bool
+    on_time: bool
+    submitted_on: date | None
+    superseded_count: int
+    rejected_rows: int
+    finding_ids: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> ReturnStatus:
+        if not self.received:
+            return "missing"
+        return "on_time" if self.on_time else "late"
+
+    @property
+    def late(self) -> bool:
+        return self.received and not self.on_time
+
+    @property
+    def missing(self) -> bool:
+        return not self.received
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """A data-quality finding (`marts.fct_quality_issues`) inside the reported unit."""
+
+    finding_id: str
+    """`F0001`, ...: stable within one report, used to link figures to findings."""
+    rule_id: str
+    severity: Severity
+    reporter_code: str | None
+    unit_code: str | None
+    unit_name_vi: str | None
+    element_code: str | None
+    indicator_code: str | None
+    observed: float | None
+    expected: float | str | None
+    """A number, or the check's own words when the mart holds text (e.g. '≤ 480')."""
+    message_vi: str
+    message_en: str
+    suppressed: bool = False
+    """Observed/expected were sensitive small counts at commune level: withheld, see
+    `reports.suppress`."""
+
+    @property
+    def subject(self) -> str:
+        return self.indicator_code or self.element_code or ""
+
+
+@dataclass(frozen=True)
+class BreakdownCell:
+    value: float | None
+    suppressed: Suppression | None = None
+    finding_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """A part of the reported unit: a commune of a district, a district (or, after the July 2025
+    reform, a commune) of a province, a province of the country."""
+
+    unit_code: str
+    unit_level: UnitLevel
+    name_vi: str
+    values: dict[str, BreakdownCell]
+    """By indicator code."""
+    reporting_rate: float | None
+    timeliness_rate: float | None
+    return_status: ReturnStatus | None = None
+    """For a commune: what became of its own return."""
+    finding_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportingRateRow:
+    unit_code: str
+    unit_level: UnitLevel
+    name_vi: str
+    reporter_kind: str
+    """`commune`, `agency` or `all`."""
+    expected_returns: int
+    received_returns: int
+    on_time_returns: int
+    reporting_rate: float | None
+    timeliness_rate: float | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    unit: UnitInfo
+    cycle: str
+    previous_cycle: str
+    is_annual: bool
+    generated_from: str
+    """The warehouse the figures come from (a DuckDB path or a PostgreSQL address)."""
+    indicators: list[IndicatorRow]
+    reporting: list[ReportingRow]
+    findings: list[FindingRow]
+    breakdown: list[BreakdownRow]
+    breakdown_level: UnitLevel
+    reporting_rates: list[ReportingRateRow]
+    """The unit's own rates by reporter kind, then those of its parts (when they are districts
+    or provinces)."""
+    quality_checked: bool = True
+    """False when the warehouse has no quality findings table for the cycle yet."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def level(self) -> UnitLevel:
+        return self.unit.level
+
+    @property
+    def own_rates(self) -> dict[str, ReportingRateRow]:
+        """The reported unit's own rates by reporter kind."""
+        return {
+            r.reporter_kind: r
+            for r in self.reporting_rates
+            if r.unit_code == self.unit.code and r.unit_level == self.unit.level
+        }
+
+    @property
+    def part_rates(self) -> list[ReportingRateRow]:
+        """Rates (all reporters) of the unit's parts, when those are districts or provinces."""
+        return [
+            r
+            for r in self.reporting_rates
+            if not (r.unit_code == self.unit.code and r.unit_level == self.unit.level)
+            and r.reporter_kind == "all"
+        ]
+
+    def findings_by_id(self) -> dict[str, FindingRow]:
+        return {f.finding_id: f for f in self.findings}
+
+    def status_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = dict.fromkeys(TARGET_STATUSES, 0)
+        for row in self.indicators:
+            counts[row.target_status] += 1
+        return counts
+
+    def return_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = dict.fromkeys(RETURN_STATUSES, 0)
+        for row in self.reporting:
+            counts[row.status] += 1
+        return counts
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0}
+        for f in self.findings:
+            counts[f.severity] = counts.get(f.severity, 0) + 1
+        return counts

@@ -1,0 +1,192 @@
+"""Write every consolidated report of a cycle: `<reports>/<cycle>/<level>_<code>_<name>.xlsx`
+and `.html` for each district and province in the cycle's marts, `country.xlsx/html`, and an
+`index.html` linking them.
+
+The marts are read and indexed once (`reports.load`); worker processes render their share of
+the units from that index, so a national cycle (~700 districts + 63 provinces) costs one
+warehouse read. Files are written under a temporary name and renamed, and report files of units
+no longer in the cycle are removed, so a re-run leaves exactly the current set.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.cycles import Cycle
+from core.settings import Settings
+from reports.html import IndexEntry, render_index, write_html
+from reports.load import ReportBuilder, UnitRef, load_cycle
+from reports.model import ReportData, ReportLevel
+from reports.present import report_stem
+from reports.xlsx import write_xlsx
+
+IN_PROCESS_BELOW = 12
+"""Fewer units than this are rendered without a process pool (its start-up would dominate)."""
+
+_OWNED = re.compile(
+    r"^(?:(?:district|province)_[0-9A-Za-z]+_[a-z0-9-]+|country)\.(?:xlsx|html)$"
+    r"|^index\.html$"
+)
+"""Names of the files this module writes in a cycle's folder (and may remove when stale)."""
+
+
+class NoReportData(RuntimeError):
+    """The warehouse holds no figures for the cycle (transform has not run)."""
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    level: ReportLevel
+    code: str
+    name_vi: str
+    xlsx: Path
+    html: Path
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    cycle: str
+    directory: Path
+    index: Path
+    reports: list[WrittenReport]
+    removed: list[Path] = field(default_factory=list)
+    """Stale report files of units no longer in the cycle, deleted."""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {"district": 0, "province": 0, "country": 0}
+        for r in self.reports:
+            out[r.level] += 1
+        return out
+
+    @property
+    def files(self) -> list[Path]:
+        return [path for r in self.reports for path in (r.xlsx, r.html)] + [self.index]
+
+
+def write_reports(settings: Settings, cycle: Cycle, *, workers: int | None = None) -> ReportSummary:
+    """Write the cycle's reports and index; return what was written. Prints nothing."""
+    marts = load_cycle(settings.warehouse, cycle)
+    if marts.indicator_values.empty and marts.return_status.empty:
+        raise NoReportData(
+            f"Kho dữ liệu chưa có số liệu kỳ {cycle.id} (chạy `cycle transform {cycle.id}` "
+            f"trước). / The warehouse has no figures for {cycle.id} (run `cycle transform "
+            f"{cycle.id}` first)."
+        )
+    directory = settings.reports / cycle.id
+    directory.mkdir(parents=True, exist_ok=True)
+    builder = ReportBuilder(marts)
+    written = _render_all(builder, builder.units_to_report(), directory, workers)
+
+    entries = [entry for _, entry in written]
+    index = directory / "index.html"
+    with _atomic(index) as tmp:
+        tmp.write_text(render_index(cycle.id, entries, marts.generated_from), encoding="utf-8")
+    reports = [report for report, _ in written]
+    keep = {path.name for r in reports for path in (r.xlsx, r.html)} | {index.name}
+    removed = []
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and _OWNED.match(path.name) and path.name not in keep:
+            path.unlink()
+            removed.append(path)
+    return ReportSummary(cycle.id, directory, index, reports, removed)
+
+
+def _render_all(
+    builder: ReportBuilder, units: list[UnitRef], directory: Path, workers: int | None
+) -> list[tuple[WrittenReport, IndexEntry]]:
+    # The largest reports first (the country, then provinces) so no worker ends on a long one.
+    rank = {"country": 0, "province": 1, "district": 2}
+    jobs = sorted(((u.level, u.code) for u in units), key=lambda job: rank[job[0]])
+    order = {job: n for n, job in enumerate((u.level, u.code) for u in units)}
+    count = workers or min(2, os.cpu_count() or 1)
+    _Worker.builder, _Worker.directory = builder, directory
+    try:
+        if count <= 1 or len(jobs) < IN_PROCESS_BELOW:
+            written = [_render_unit(job) for job in jobs]
+        else:
+            written = _render_pool(jobs, count)
+    finally:
+        _Worker.builder = _Worker.directory = None  # the marts are large: do not keep them
+    return sorted(written, key=lambda w: order[(w[0].level, w[0].code)])
+
+
+def _render_pool(
+    jobs: list[tuple[ReportLevel, str]], count: int
+) -> list[tuple[WrittenReport, IndexEntry]]:
+    # Forked workers (the project runs on Linux; ingest's pool forks too) inherit the indexed
+    # marts held in `_Worker`: nothing is pickled and the caller's main module (an Airflow
+    # task, the CLI) is not imported again. A pool that breaks falls back to this process.
+    context = multiprocessing.get_context("fork")
+    chunk = max(1, min(16, len(jobs) // (count * 4)))
+    try:
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            return list(pool.map(_render_unit, jobs, chunksize=chunk))
+    except BrokenProcessPool:
+        return [_render_unit(job) for job in jobs]
+
+
+class _Worker:
+    """What a worker process holds between units: the indexed marts and the output folder."""
+
+    builder: ReportBuilder | None = None
+    directory: Path | None = None
+
+
+def _render_unit(job: tuple[ReportLevel, str]) -> tuple[WrittenReport, IndexEntry]:
+    assert _Worker.builder is not None and _Worker.directory is not None
+    level, code = job
+    return write_report(_Worker.builder.build(level, code), _Worker.directory)
+
+
+def write_report(report: ReportData, directory: Path) -> tuple[WrittenReport, IndexEntry]:
+    """Write one report's xlsx and html into `directory`."""
+    stem = report_stem(report)
+    xlsx, html = directory / f"{stem}.xlsx", directory / f"{stem}.html"
+    with _atomic(xlsx) as tmp:
+        write_xlsx(report, tmp)
+    with _atomic(html) as tmp:
+        write_html(report, tmp)
+    own = report.own_rates.get("all")
+    entry = IndexEntry(
+        level=report.level,
+        code=report.unit.code,
+        name_vi=report.unit.name_vi,
+        province_code=(
+            report.unit.parent_code
+            if report.level == "district"
+            else report.unit.code
+            if report.level == "province"
+            else None
+        ),
+        html=html.name,
+        xlsx=xlsx.name,
+        reporting_rate=own.reporting_rate if own else None,
+        not_met=report.status_counts()["not_met"],
+        errors=report.severity_counts()["error"] if report.quality_checked else None,
+    )
+    level: ReportLevel = (
+        "country"
+        if report.level == "country"
+        else ("district" if report.level == "district" else "province")
+    )
+    return WrittenReport(level, report.unit.code, report.unit.name_vi, xlsx, html), entry
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Write to a hidden temporary file beside `path`, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,69 @@
+"""`write_reports`: every district and province of the cycle, the country, and an index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from report_support import CYCLE, POST_CYCLE, settings_for
+
+from core.cycles import Cycle
+from reports import render
+from reports.render import NoReportData, ReportSummary, write_reports
+
+pytestmark = pytest.mark.xdist_group("reports")
+
+
+def test_every_unit_gets_an_xlsx_and_an_html(rendered: ReportSummary) -> None:
+    assert rendered.counts == {"district": 7, "province": 1, "country": 1}
+    assert rendered.directory.name == CYCLE.id
+    names = sorted(path.name for path in rendered.directory.iterdir())
+    assert names == sorted(path.name for path in rendered.files)
+    assert "district_584_huyen-bac-ai.xlsx" in names
+    assert "district_582_thanh-pho-phan-rang-thap-cham.html" in names
+    assert "province_58_tinh-ninh-thuan.html" in names
+    assert {"country.xlsx", "country.html", "index.html"} <= set(names)
+    assert all(path.stat().st_size > 0 for path in rendered.files)
+
+
+def test_rerun_rewrites_the_same_files_and_drops_stale_ones(
+    tmp_path: Path, warehouse: Path
+) -> None:
+    settings = settings_for(warehouse, tmp_path / "reports")
+    first = write_reports(settings, CYCLE)
+    folder = first.directory
+    stale = folder / "district_999_huyen-cu.html"
+    stale.write_text("old")
+    mine = folder / "ghi-chu.txt"
+    mine.write_text("not ours")
+    before = {path.name: path.read_bytes() for path in first.files}
+
+    again = write_reports(settings, CYCLE)
+    assert again.removed == [stale]
+    assert not stale.exists() and mine.exists()
+    assert {path.name: path.read_bytes() for path in again.files} == before
+    assert not list(folder.glob(".*.tmp"))
+
+
+def test_worker_processes_write_what_one_process_writes(
+    tmp_path: Path, warehouse: Path, rendered: ReportSummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "IN_PROCESS_BELOW", 0)
+    pooled = write_reports(settings_for(warehouse, tmp_path / "reports"), CYCLE, workers=2)
+    assert [(r.level, r.code) for r in pooled.reports] == [
+        (r.level, r.code) for r in rendered.reports
+    ]
+    for path in rendered.files:
+        assert (pooled.directory / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_post_reform_cycle_has_provinces_only(tmp_path: Path, post_warehouse: Path) -> None:
+    summary = write_reports(settings_for(post_warehouse, tmp_path / "reports"), POST_CYCLE)
+    assert summary.counts == {"district": 0, "province": 1, "country": 1}
+    assert (summary.directory / "province_12_tinh-lai-chau.xlsx").exists()
+
+
+def test_a_cycle_without_figures_fails_clearly(tmp_path: Path, warehouse: Path) -> None:
+    with pytest.raises(NoReportData, match="2022-Y"):
+        write_reports(settings_for(warehouse, tmp_path / "reports"), Cycle.parse("2022-Y"))
+    assert not (tmp_path / "reports" / "2022-Y").exists()

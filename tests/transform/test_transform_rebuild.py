@@ -1,0 +1,139 @@
+"""Rebuilding a cycle gives identical tables; a late return rebuilds its cycle (and the next
+comparable one) to what a full rebuild gives."""
+
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+import pytest
+
+from core.cycles import Cycle
+from core.reference import reference
+from cycle.transform import run_transform
+from ingest.pipeline import ingest_cycle
+from tests.transform.conftest import BuiltWarehouse, read
+from tests.transform.recompute import KEY, assert_same_values, recompute_indicator_values
+
+pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
+
+FACTS = {
+    "fct_element_values": ["cycle", "unit_level", "unit_code", "element_code"],
+    "fct_indicator_values": ["cycle", "unit_level", "unit_code", "indicator_code"],
+    "fct_return_status": ["cycle", "reporter_code"],
+    "fct_reporting_rates": ["cycle", "unit_level", "unit_code", "reporter_kind"],
+}
+
+
+def snapshot(built: BuiltWarehouse) -> dict[str, pd.DataFrame]:
+    return {
+        name: read(built.settings, f"select * from marts.{name} order by {', '.join(key)}")
+        for name, key in FACTS.items()
+    }
+
+
+def test_rebuilding_a_cycle_gives_identical_tables(built_copy: BuiltWarehouse) -> None:
+    before = snapshot(built_copy)
+    summary = run_transform(built_copy.settings, Cycle.parse("2023-Y"))
+    assert summary.cycles_rebuilt == ["2023-Y", "2024-Y"]
+    after = snapshot(built_copy)
+    for name in FACTS:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+
+
+def test_a_late_return_rebuilds_its_cycle_and_the_next(built_copy: BuiltWarehouse) -> None:
+    settings, generated = built_copy.settings, built_copy.generated
+    missing = sorted(
+        p.reporter_code
+        for p in generated.planted
+        if p.cycle == "2023-Y" and p.kind == "missing" and p.reporter_code.isdigit()
+    )
+    assert missing
+    late = missing[0]
+    # the late commune sends what a neighbour sent, under its own code
+    folder = settings.inbox / "2023-Y"
+    donor = next(
+        p for p in sorted(folder.glob("*.csv")) if p.name[:5].isdigit() and p.name[:5] != late
+    )
+    with donor.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with (folder / f"{late}_late.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(
+            handle,
+            fieldnames=[
+                "cycle",
+                "reporter_code",
+                "unit_code",
+                "element_code",
+                "value",
+                "submitted_on",
+            ],
+        )
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {
+                    **{k: row[k] for k in writer.fieldnames},
+                    "reporter_code": late,
+                    "unit_code": "",
+                    "submitted_on": "2024-01-20",
+                }
+            )
+    assert ingest_cycle(settings, Cycle.parse("2023-Y")).loaded == 1
+    before = read(
+        settings,
+        "select * from marts.fct_indicator_values where cycle = '2022-Y' "
+        "order by unit_level, unit_code, indicator_code",
+    )
+
+    run_transform(settings, Cycle.parse("2023-Y"))
+
+    status = read(
+        settings,
+        f"select received, on_time from marts.fct_return_status "
+        f"where cycle = '2023-Y' and reporter_code = '{late}'",
+    )
+    assert status.to_dict("records") == [{"received": True, "on_time": False}]
+    # every figure, 2023-Y's and the comparisons of 2024-Y with it, as a full rebuild gives
+    expected = recompute_indicator_values(settings, generated.expected_reporters, reference())
+    actual = read(
+        settings,
+        f"select {', '.join(KEY)}, value, communes_included, "
+        "previous_value, compared_value, compared_previous_value "
+        "from marts.fct_indicator_values "
+        "where unit_level in ('district', 'province')",
+    )
+    assert_same_values(
+        actual,
+        expected,
+        KEY,
+        [
+            "value",
+            "communes_included",
+            "previous_value",
+            "compared_value",
+            "compared_previous_value",
+        ],
+    )
+    after = read(
+        settings,
+        "select * from marts.fct_indicator_values where cycle = '2022-Y' "
+        "order by unit_level, unit_code, indicator_code",
+    )
+    pd.testing.assert_frame_equal(before, after)  # other cycles untouched
+
+
+def test_a_cycle_ingested_but_never_built_is_rebuilt_too(built_copy: BuiltWarehouse) -> None:
+    from core.warehouse import Warehouse
+    from cycle.transform import _cycles_to_rebuild
+
+    warehouse = Warehouse(built_copy.settings.warehouse)
+    assert _cycles_to_rebuild(warehouse, Cycle.parse("2024-Y")) == ["2024-Y", "2025-Y"]
+    with warehouse.connect() as con:
+        con.execute("delete from marts.fct_return_status where cycle = '2022-Y'")
+    assert _cycles_to_rebuild(warehouse, Cycle.parse("2024-Y")) == [
+        "2022-Y",
+        "2023-Y",
+        "2024-Y",
+        "2025-Y",
+    ]
