@@ -8,6 +8,7 @@ directory.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -53,7 +54,8 @@ def shared_options(command: F) -> F:
             "--contacts",
             envvar="CYCLE_CONTACTS",
             type=click.Path(path_type=Path),
-            help="Office contacts CSV for alerts (env CYCLE_CONTACTS; default ./data/contacts.csv).",
+            help="Office contacts CSV for alerts (env CYCLE_CONTACTS; "
+            "default ./data/contacts.csv).",
         ),
     ]
 
@@ -263,12 +265,34 @@ def alert(cycle: Cycle, dry_run: bool, settings: Settings) -> None:
 @main.command()
 @click.argument("cycles", nargs=-1, required=True, type=CYCLE)
 @click.option("--dry-run-alerts", is_flag=True, help="Print the alerts instead of sending them.")
+@click.option(
+    "--timings-json",
+    type=click.Path(path_type=Path),
+    help="Also write the seconds per step to this JSON file (benchmarks read it).",
+)
 @shared_options
-def run(cycles: tuple[Cycle, ...], dry_run_alerts: bool, settings: Settings) -> None:
+def run(
+    cycles: tuple[Cycle, ...], dry_run_alerts: bool, timings_json: Path | None, settings: Settings
+) -> None:
     """Run whole CYCLES: ingest -> transform -> validate -> report -> alert (each idempotent)."""
     from cycle import steps
 
-    click.echo(format_run(steps.run(settings, cycles, dry_run_alerts=dry_run_alerts)))
+    result = steps.run(settings, cycles, dry_run_alerts=dry_run_alerts)
+    click.echo(format_run(result))
+    if timings_json:
+        timings_json.write_text(
+            json.dumps(
+                {
+                    "steps": result.step_seconds(),
+                    "files_in_inbox": sum(
+                        e.ingest.files_in_inbox for e in result.cycles if e.ingest
+                    ),
+                    "files_read": sum(e.ingest.new_files for e in result.cycles if e.ingest),
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
 
 
 @main.command()
