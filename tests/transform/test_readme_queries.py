@@ -1,0 +1,26 @@
+"""The README's example queries for analysts run on the built warehouse."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.transform.conftest import BuiltWarehouse, read
+
+
+def readme_queries() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [block.strip().rstrip(";") for block in re.findall(r"```sql\n(.*?)```", text, re.S)]
+
+
+def test_the_readme_has_three_example_queries() -> None:
+    assert len(readme_queries()) == 3
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_readme_query_runs_on_duckdb(built: BuiltWarehouse, index: int) -> None:
+    query = readme_queries()[index]
+    frame = read(built.settings, query)
+    assert len(frame.columns) >= 5
