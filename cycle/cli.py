@@ -414,6 +414,7 @@ def format_report(summary: Any) -> str:
         f"Report {summary.cycle}: {counts['district']} district, {counts['province']} province "
         f"and {counts['country']} country reports (xlsx + html) in {summary.directory}; "
         f"index {summary.index}"
+        + (f"; {summary.unchanged} unchanged since the last run" if summary.unchanged else "")
     )
 
 

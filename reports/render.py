@@ -6,12 +6,19 @@ The marts are read and indexed once (`reports.load`); worker processes render th
 the units from that index, so a national cycle (~700 districts + 63 provinces) costs one
 warehouse read. Files are written under a temporary name and renamed, and report files of units
 no longer in the cycle are removed, so a re-run leaves exactly the current set.
+
+A re-run (after a late return) renders only the units whose report content changed: each
+report's data and the renderer's own source are fingerprinted, and the fingerprints are kept in
+`<reports>/<cycle>/.fingerprints.json`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
+import pickle
 import re
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +45,23 @@ _OWNED = re.compile(
 """Names of the files this module writes in a cycle's folder (and may remove when stale)."""
 
 
+FINGERPRINTS = ".fingerprints.json"
+
+
+def _renderer_digest() -> bytes:
+    """The renderer's own code and templates: a change to them renders every report again."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted([*package.glob("*.py"), *(package / "templates").glob("*")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.digest()
+
+
+def fingerprint(report: ReportData, renderer: bytes) -> str:
+    """What a report shows, as a hash: equal fingerprints give identical files."""
+    return hashlib.sha256(renderer + pickle.dumps(report, protocol=5)).hexdigest()
+
+
 class NoReportData(RuntimeError):
     """The warehouse holds no figures for the cycle (transform has not run)."""
 
@@ -59,6 +83,8 @@ class ReportSummary:
     reports: list[WrittenReport]
     removed: list[Path] = field(default_factory=list)
     """Stale report files of units no longer in the cycle, deleted."""
+    unchanged: int = 0
+    """Reports whose content had not changed since the last run, left as they were."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -84,7 +110,17 @@ def write_reports(settings: Settings, cycle: Cycle, *, workers: int | None = Non
     directory = settings.reports / cycle.id
     directory.mkdir(parents=True, exist_ok=True)
     builder = ReportBuilder(marts)
-    written = _render_all(builder, builder.units_to_report(), directory, workers)
+    fingerprints_file = directory / FINGERPRINTS
+    try:
+        previous = json.loads(fingerprints_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    rendered = _render_all(builder, builder.units_to_report(), directory, workers, previous)
+    written = [(report, entry) for report, entry, _, _ in rendered]
+    with _atomic(fingerprints_file) as tmp:
+        tmp.write_text(
+            json.dumps({r.html.name: fp for r, _, fp, _ in rendered}, indent=0), encoding="utf-8"
+        )
 
     entries = [entry for _, entry in written]
     index = directory / "index.html"
@@ -97,18 +133,28 @@ def write_reports(settings: Settings, cycle: Cycle, *, workers: int | None = Non
         if path.is_file() and _OWNED.match(path.name) and path.name not in keep:
             path.unlink()
             removed.append(path)
-    return ReportSummary(cycle.id, directory, index, reports, removed)
+    unchanged = sum(1 for *_, skipped in rendered if skipped)
+    return ReportSummary(cycle.id, directory, index, reports, removed, unchanged)
+
+
+Rendered = tuple[WrittenReport, IndexEntry, str, bool]
+"""A unit's report, its index entry, its fingerprint, and whether it was left unchanged."""
 
 
 def _render_all(
-    builder: ReportBuilder, units: list[UnitRef], directory: Path, workers: int | None
-) -> list[tuple[WrittenReport, IndexEntry]]:
+    builder: ReportBuilder,
+    units: list[UnitRef],
+    directory: Path,
+    workers: int | None,
+    previous: dict[str, str],
+) -> list[Rendered]:
     # The largest reports first (the country, then provinces) so no worker ends on a long one.
     rank = {"country": 0, "province": 1, "district": 2}
     jobs = sorted(((u.level, u.code) for u in units), key=lambda job: rank[job[0]])
     order = {job: n for n, job in enumerate((u.level, u.code) for u in units)}
     count = workers or min(2, os.cpu_count() or 1)
     _Worker.builder, _Worker.directory = builder, directory
+    _Worker.previous, _Worker.renderer = previous, _renderer_digest()
     try:
         if count <= 1 or len(jobs) < IN_PROCESS_BELOW:
             written = [_render_unit(job) for job in jobs]
@@ -116,12 +162,11 @@ def _render_all(
             written = _render_pool(jobs, count)
     finally:
         _Worker.builder = _Worker.directory = None  # the marts are large: do not keep them
+        _Worker.previous = {}
     return sorted(written, key=lambda w: order[(w[0].level, w[0].code)])
 
 
-def _render_pool(
-    jobs: list[tuple[ReportLevel, str]], count: int
-) -> list[tuple[WrittenReport, IndexEntry]]:
+def _render_pool(jobs: list[tuple[ReportLevel, str]], count: int) -> list[Rendered]:
     # Forked workers (the project runs on Linux; ingest's pool forks too) inherit the indexed
     # marts held in `_Worker`: nothing is pickled and the caller's main module (an Airflow
     # task, the CLI) is not imported again. A pool that breaks falls back to this process.
@@ -139,22 +184,38 @@ class _Worker:
 
     builder: ReportBuilder | None = None
     directory: Path | None = None
+    previous: dict[str, str] = {}  # noqa: RUF012 (one process-wide value, set before forking)
+    renderer: bytes = b""
 
 
-def _render_unit(job: tuple[ReportLevel, str]) -> tuple[WrittenReport, IndexEntry]:
+def _render_unit(job: tuple[ReportLevel, str]) -> Rendered:
     assert _Worker.builder is not None and _Worker.directory is not None
     level, code = job
-    return write_report(_Worker.builder.build(level, code), _Worker.directory)
+    report = _Worker.builder.build(level, code)
+    print_ = fingerprint(report, _Worker.renderer)
+    xlsx, html = report_paths(report, _Worker.directory)
+    if _Worker.previous.get(html.name) == print_ and xlsx.exists() and html.exists():
+        return (*describe(report, xlsx, html), print_, True)
+    return (*write_report(report, _Worker.directory), print_, False)
+
+
+def report_paths(report: ReportData, directory: Path) -> tuple[Path, Path]:
+    stem = report_stem(report)
+    return directory / f"{stem}.xlsx", directory / f"{stem}.html"
 
 
 def write_report(report: ReportData, directory: Path) -> tuple[WrittenReport, IndexEntry]:
     """Write one report's xlsx and html into `directory`."""
-    stem = report_stem(report)
-    xlsx, html = directory / f"{stem}.xlsx", directory / f"{stem}.html"
+    xlsx, html = report_paths(report, directory)
     with _atomic(xlsx) as tmp:
         write_xlsx(report, tmp)
     with _atomic(html) as tmp:
         write_html(report, tmp)
+    return describe(report, xlsx, html)
+
+
+def describe(report: ReportData, xlsx: Path, html: Path) -> tuple[WrittenReport, IndexEntry]:
+    """The report's summary and its line in the cycle's index."""
     own = report.own_rates.get("all")
     entry = IndexEntry(
         level=report.level,

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.xdist_group("reports")
 def test_every_unit_gets_an_xlsx_and_an_html(rendered: ReportSummary) -> None:
     assert rendered.counts == {"district": 7, "province": 1, "country": 1}
     assert rendered.directory.name == CYCLE.id
-    names = sorted(path.name for path in rendered.directory.iterdir())
+    names = sorted(p.name for p in rendered.directory.iterdir() if not p.name.startswith("."))
     assert names == sorted(path.name for path in rendered.files)
     assert "district_584_huyen-bac-ai.xlsx" in names
     assert "district_582_thanh-pho-phan-rang-thap-cham.html" in names
@@ -67,3 +67,37 @@ def test_a_cycle_without_figures_fails_clearly(tmp_path: Path, warehouse: Path) 
     with pytest.raises(NoReportData, match="2022-Y"):
         write_reports(settings_for(warehouse, tmp_path / "reports"), Cycle.parse("2022-Y"))
     assert not (tmp_path / "reports" / "2022-Y").exists()
+
+
+def test_a_rerun_renders_only_the_reports_whose_content_changed(
+    tmp_path: Path, warehouse: Path
+) -> None:
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy2(warehouse, copy)
+    settings = settings_for(copy, tmp_path / "reports")
+    first = write_reports(settings, CYCLE)
+    assert first.unchanged == 0
+    again = write_reports(settings, CYCLE)
+    assert again.unchanged == len(again.reports)
+
+    # A late return changes one district's figures: its report, its province's and the
+    # country's are rendered again; the other districts' are left as they were.
+    district = next(r for r in first.reports if r.level == "district")
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "update marts.fct_indicator_values set value = value + 1 "
+            "where cycle = ? and unit_code = ? and unit_level = 'district'",
+            [CYCLE.id, district.code],
+        )
+    mtimes = {p.name: p.stat().st_mtime_ns for p in first.files}
+    third = write_reports(settings, CYCLE)
+    changed = {p.name for p in third.files if p.stat().st_mtime_ns != mtimes[p.name]}
+    assert district.html.name in changed and "index.html" in changed
+    assert third.unchanged == len(third.reports) - len(
+        {p.name for p in third.files if p.suffix == ".html" and p.name in changed} - {"index.html"}
+    )
+    assert third.unchanged >= len(third.reports) - 3
