@@ -59,8 +59,15 @@ class Finding:
 
     def key(self) -> list[Any]:
         return [
-            self.rule_id, self.severity, self.reporter_code, self.unit_code, self.element_code,
-            self.indicator_code, self.observed_value, self.expected_value, self.message_vi,
+            self.rule_id,
+            self.severity,
+            self.reporter_code,
+            self.unit_code,
+            self.element_code,
+            self.indicator_code,
+            self.observed_value,
+            self.expected_value,
+            self.message_vi,
             self.message_en,
         ]
 
@@ -134,6 +141,7 @@ class AlertPlan:
 
 
 # -- reading the marts' rows ------------------------------------------------------------------
+
 
 def _is_missing(value: Any) -> bool:
     if value is None:
@@ -227,6 +235,7 @@ def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
 
 # -- composing --------------------------------------------------------------------------------
 
+
 def compose_alerts(
     cycle: Cycle,
     return_status: pd.DataFrame,
@@ -261,8 +270,9 @@ def compose_alerts(
         if office is None:
             unrouted += 1
             continue
-        kind: GroupKind = "agency" if _text(row.get("reporter_kind")) == "agency" or "-" in code \
-            else "commune"
+        kind: GroupKind = (
+            "agency" if _text(row.get("reporter_kind")) == "agency" or "-" in code else "commune"
+        )
         items = groups.setdefault(office, {}).setdefault(
             code, ReporterItems(code=code, name=names[code], kind=kind, deadline=deadline)
         )
@@ -290,8 +300,12 @@ def compose_alerts(
         if finding.reporter_code:
             code = finding.reporter_code
             existing = office_groups.get(code)
-            if (existing is not None and existing.missing and not finding.element_code
-                    and not finding.indicator_code):
+            if (
+                existing is not None
+                and existing.missing
+                and not finding.element_code
+                and not finding.indicator_code
+            ):
                 continue
             kind = "agency" if "-" in code else "commune"
             name = names.get(code) or _reporter_name(code, cycle) or code
@@ -315,15 +329,26 @@ def compose_alerts(
     for office in sorted(groups):
         reporters = sorted(groups[office].values(), key=ReporterItems.sort_key)
         for items in reporters:
-            items.findings.sort(key=lambda f: (
-                _SEVERITY_ORDER.get(f.severity, 2), f.unit_code or "", f.rule_id,
-                f.element_code or f.indicator_code or "", json.dumps(f.key(), default=str),
-            ))
+            items.findings.sort(
+                key=lambda f: (
+                    _SEVERITY_ORDER.get(f.severity, 2),
+                    f.unit_code or "",
+                    f.rule_id,
+                    f.element_code or f.indicator_code or "",
+                    json.dumps(f.key(), default=str),
+                )
+            )
         reporters = [r for r in reporters if r.missing or r.findings]
         if reporters:
             plan.alerts.append(
-                _office_alert(cycle, office, level=level, reporters=reporters, contacts=contacts,
-                              from_email=from_email)
+                _office_alert(
+                    cycle,
+                    office,
+                    level=level,
+                    reporters=reporters,
+                    contacts=contacts,
+                    from_email=from_email,
+                )
             )
     return plan
 
@@ -337,8 +362,9 @@ def fingerprint(reporters: Iterable[ReporterItems]) -> str:
             deadline = items.deadline.isoformat() if items.deadline else None
             missing.append(json.dumps([items.code, deadline]))
         findings.extend(json.dumps(f.key(), ensure_ascii=False) for f in items.findings)
-    content = json.dumps({"missing": sorted(missing), "findings": sorted(findings)},
-                         ensure_ascii=False)
+    content = json.dumps(
+        {"missing": sorted(missing), "findings": sorted(findings)}, ensure_ascii=False
+    )
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
@@ -379,6 +405,7 @@ def _office_alert(
 
 # -- wording ----------------------------------------------------------------------------------
 
+
 def cycle_label_vi(cycle: Cycle) -> str:
     return f"6 tháng đầu năm {cycle.year}" if cycle.kind == "H1" else f"năm {cycle.year}"
 
@@ -412,8 +439,10 @@ def counts_en(alert: OfficeAlert) -> str:
 def subject(alert: OfficeAlert) -> str:
     """'[CT-TE 2024-Y] Huyện Như Xuân: 3 báo cáo chưa nộp, 5 lỗi số liệu / 3 missing returns,
     5 data problems'."""
-    return (f"[{SUBJECT_TAG} {alert.cycle.id}] {alert.office_name}: "
-            f"{counts_vi(alert)} / {counts_en(alert)}")
+    return (
+        f"[{SUBJECT_TAG} {alert.cycle.id}] {alert.office_name}: "
+        f"{counts_vi(alert)} / {counts_en(alert)}"
+    )
 
 
 def _severity_counts(alert: OfficeAlert) -> tuple[int, int]:
@@ -509,7 +538,8 @@ def _intro_vi(alert: OfficeAlert) -> list[str]:
 def _summary_en(alert: OfficeAlert) -> list[str]:
     errors, warnings = _severity_counts(alert)
     parts = [_plural(errors, "error")] * bool(errors) + [_plural(warnings, "warning")] * bool(
-        warnings)
+        warnings
+    )
     detail = f" ({', '.join(parts)})" if parts else ""
     lines = [
         f"{alert.office_name} ({alert.office_code}), cycle {alert.cycle.id} "
@@ -541,24 +571,42 @@ def render_text(alert: OfficeAlert) -> str:
             lines.append(f"   - CHƯA NỘP BÁO CÁO.{deadline}")
         for f in items.findings:
             about = _subject_of_finding(f, items, "vi")
-            lines.append(f"   - [{_SEVERITY_VI.get(f.severity, f.severity)}] "
-                         f"{about + ': ' if about else ''}{f.message_vi}")
-            lines.append(f"     Giá trị báo cáo: {_vi_value(f.observed_value)}; "
-                         f"giá trị hợp lý: {_vi_value(f.expected_value)} (quy tắc {f.rule_id})")
+            lines.append(
+                f"   - [{_SEVERITY_VI.get(f.severity, f.severity)}] "
+                f"{about + ': ' if about else ''}{f.message_vi}"
+            )
+            lines.append(
+                f"     Giá trị báo cáo: {_vi_value(f.observed_value)}; "
+                f"giá trị hợp lý: {_vi_value(f.expected_value)} (quy tắc {f.rule_id})"
+            )
         lines.append("")
-    lines += [FIX_VI, "", "-" * 72, "English summary", *_summary_en(alert), "", FIX_EN, "",
-              _footer_vi(alert), _footer_en(alert)]
+    lines += [
+        FIX_VI,
+        "",
+        "-" * 72,
+        "English summary",
+        *_summary_en(alert),
+        "",
+        FIX_EN,
+        "",
+        _footer_vi(alert),
+        _footer_en(alert),
+    ]
     return "\n".join(lines) + "\n"
 
 
 def _footer_vi(alert: OfficeAlert) -> str:
-    return (f"Thư được gửi tự động sau bước kiểm tra chất lượng số liệu, chỉ gồm các xã và cơ "
-            f"quan thuộc {alert.office_name}.")
+    return (
+        f"Thư được gửi tự động sau bước kiểm tra chất lượng số liệu, chỉ gồm các xã và cơ "
+        f"quan thuộc {alert.office_name}."
+    )
 
 
 def _footer_en(alert: OfficeAlert) -> str:
-    return (f"Sent automatically after the data-quality checks; it covers only the communes and "
-            f"agencies of {alert.office_name}.")
+    return (
+        f"Sent automatically after the data-quality checks; it covers only the communes and "
+        f"agencies of {alert.office_name}."
+    )
 
 
 def render_html(alert: OfficeAlert) -> str:
@@ -573,18 +621,23 @@ def render_html(alert: OfficeAlert) -> str:
         *(f"<p>{e(line)}</p>" for line in intro[2:]),
     ]
     for number, items in enumerate(alert.reporters, start=1):
-        out.append(f'<h3 style="margin:18px 0 6px">{number}. {e(items.name)} '
-                   f'<span style="font-weight:normal">({e(_kind_vi(items))} {e(items.code)})'
-                   f"</span></h3>")
+        out.append(
+            f'<h3 style="margin:18px 0 6px">{number}. {e(items.name)} '
+            f'<span style="font-weight:normal">({e(_kind_vi(items))} {e(items.code)})'
+            f"</span></h3>"
+        )
         if items.missing:
             deadline = f" Hạn nộp: {_vi_date(items.deadline)}." if items.deadline else ""
-            out.append(f'<p style="color:#b00020"><strong>Chưa nộp báo cáo.</strong>'
-                       f"{e(deadline)}</p>")
+            out.append(
+                f'<p style="color:#b00020"><strong>Chưa nộp báo cáo.</strong>{e(deadline)}</p>'
+            )
         if items.findings:
-            out.append('<table style="border-collapse:collapse">'
-                       f"<tr><th {cell}>Mức độ</th><th {cell}>Đơn vị / số liệu</th>"
-                       f"<th {cell}>Nội dung</th><th {cell}>Giá trị báo cáo</th>"
-                       f"<th {cell}>Giá trị hợp lý</th><th {cell}>Quy tắc</th></tr>")
+            out.append(
+                '<table style="border-collapse:collapse">'
+                f"<tr><th {cell}>Mức độ</th><th {cell}>Đơn vị / số liệu</th>"
+                f"<th {cell}>Nội dung</th><th {cell}>Giá trị báo cáo</th>"
+                f"<th {cell}>Giá trị hợp lý</th><th {cell}>Quy tắc</th></tr>"
+            )
             for f in items.findings:
                 colour = "#b00020" if f.severity == "error" else "#8a6d00"
                 out.append(

@@ -126,7 +126,7 @@ def display_name(name_vi: str) -> str:
     lowered = name_vi.lower()
     for prefix in _UNIT_PREFIXES:
         if lowered.startswith(prefix + " "):
-            return prefix.capitalize() + name_vi[len(prefix):]
+            return prefix.capitalize() + name_vi[len(prefix) :]
     return name_vi
 
 
@@ -171,7 +171,7 @@ def _base_slug(unit: AdminUnit) -> str:
     lowered = name.lower()
     for prefix in _UNIT_PREFIXES:
         if lowered.startswith(prefix + " "):
-            rest = name[len(prefix) + 1:]
+            rest = name[len(prefix) + 1 :]
             # 'Quận 1' -> 'quan1', not '1'
             return _slug(name) if rest.strip().isdigit() else _slug(rest)
     return _slug(name)

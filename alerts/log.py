@@ -20,8 +20,16 @@ from core.warehouse import WarehouseConnection
 LogStatus = Literal["sent", "failed", "dry_run"]
 
 ALERTS_SENT_COLUMNS = (
-    "cycle", "office_code", "recipients", "subject", "fingerprint", "finding_count",
-    "missing_count", "sent_at", "status", "error",
+    "cycle",
+    "office_code",
+    "recipients",
+    "subject",
+    "fingerprint",
+    "finding_count",
+    "missing_count",
+    "sent_at",
+    "status",
+    "error",
 )
 
 DDL = (
@@ -80,9 +88,21 @@ def record(con: WarehouseConnection, entries: Sequence[LogEntry]) -> None:
     if not entries:
         return
     frame = pd.DataFrame(
-        [[e.cycle, e.office_code, "; ".join(e.recipients), e.subject, e.fingerprint,
-          e.finding_count, e.missing_count, e.at.astimezone(UTC).replace(tzinfo=None), e.status,
-          e.error] for e in entries],
+        [
+            [
+                e.cycle,
+                e.office_code,
+                "; ".join(e.recipients),
+                e.subject,
+                e.fingerprint,
+                e.finding_count,
+                e.missing_count,
+                e.at.astimezone(UTC).replace(tzinfo=None),
+                e.status,
+                e.error,
+            ]
+            for e in entries
+        ],
         columns=list(ALERTS_SENT_COLUMNS),
     )
     con.insert_df("ops.alerts_sent", frame)

@@ -48,8 +48,9 @@ class MartMissing(RuntimeError):
     """A mart the alerts need is not in the warehouse, or lacks a column they need."""
 
 
-def _select(con: WarehouseConnection, table: tuple[str, str], columns: Columns,
-            cycle: Cycle) -> pd.DataFrame:
+def _select(
+    con: WarehouseConnection, table: tuple[str, str], columns: Columns, cycle: Cycle
+) -> pd.DataFrame:
     schema, name = table
     present = {
         str(row[0]).lower()
@@ -72,8 +73,9 @@ def _select(con: WarehouseConnection, table: tuple[str, str], columns: Columns,
             absent.append(" or ".join(names))
         select.append(f"{found} as {names[0]}" if found else f"null as {names[0]}")
     if absent:
-        raise MartMissing(f"{schema}.{name} lacks the column(s) the alerts need: "
-                          f"{', '.join(absent)}")
+        raise MartMissing(
+            f"{schema}.{name} lacks the column(s) the alerts need: {', '.join(absent)}"
+        )
     return con.query_df(
         f"select {', '.join(select)} from {schema}.{name} where cycle = ?", [cycle.id]
     )

@@ -101,8 +101,9 @@ class AlertSummary:
             lines.append(f"  sẽ gửi / would send: {len(self.previewed)}")
         else:
             lines.append(f"  đã gửi / sent: {len(self.alerted)}")
-        lines.append(f"  không đổi, không gửi lại / unchanged, not sent again: "
-                     f"{len(self.skipped_unchanged)}")
+        lines.append(
+            f"  không đổi, không gửi lại / unchanged, not sent again: {len(self.skipped_unchanged)}"
+        )
         for label, outcomes in (
             ("không có địa chỉ / without contacts", self.without_contacts),
             ("gửi không được / failed", self.failed),
@@ -129,8 +130,11 @@ def preview(message: EmailMessage) -> str:
     """A message as a person would read it: headers and the text part."""
     body = message.get_body(("plain",))
     text = body.get_content() if isinstance(body, EmailMessage) else ""
-    headers = [f"{name}: {message[name]}" for name in ("From", "To", "Subject")
-               if message[name] is not None]
+    headers = [
+        f"{name}: {message[name]}"
+        for name in ("From", "To", "Subject")
+        if message[name] is not None
+    ]
     if message["To"] is None:
         headers.append(f"To: ({NO_CONTACT})")
     return "\n".join(headers) + "\n\n" + text
@@ -174,8 +178,10 @@ def send_alerts(
         if dry_run:  # a real run would fail on it: say so now
             problems.append(f"SMTP: {config_error}")
     if config is not None and not config.from_email and not dry_run:
-        config_error = ("the SMTP connection has no from_email extra (Airflow's SmtpHook needs "
-                        "it too): add ?from_email=... to the URI")
+        config_error = (
+            "the SMTP connection has no from_email extra (Airflow's SmtpHook needs "
+            "it too): add ?from_email=... to the URI"
+        )
     from_email = config.from_email if config and config.from_email else DEFAULT_FROM
 
     summary = AlertSummary(
@@ -221,8 +227,7 @@ def send_alerts(
     return summary
 
 
-def _plan(con: WarehouseConnection, settings: Settings, cycle: Cycle,
-          from_email: str) -> AlertPlan:
+def _plan(con: WarehouseConnection, settings: Settings, cycle: Cycle, from_email: str) -> AlertPlan:
     return compose_alerts(
         cycle,
         read_return_status(con, cycle),
@@ -232,8 +237,9 @@ def _plan(con: WarehouseConnection, settings: Settings, cycle: Cycle,
     )
 
 
-def _deliver(log: AlertLog, config: SmtpConfig, pending: list[OfficeAlert],
-             summary: AlertSummary) -> None:
+def _deliver(
+    log: AlertLog, config: SmtpConfig, pending: list[OfficeAlert], summary: AlertSummary
+) -> None:
     """Send over one SMTP session; once the server is out of reach, the rest fail at once
     (rather than each waiting for its own time-out)."""
     unreachable: str | None = None
@@ -244,8 +250,7 @@ def _deliver(log: AlertLog, config: SmtpConfig, pending: list[OfficeAlert],
                 try:
                     refused = sender.send(alert.message, alert.recipients)
                 except SmtpUnavailable as exc:
-                    unreachable = (f"không kết nối được máy chủ thư / SMTP server unreachable: "
-                                   f"{exc}")
+                    unreachable = f"không kết nối được máy chủ thư / SMTP server unreachable: {exc}"
                     summary.problems.append(unreachable)
                 except smtplib.SMTPException as exc:
                     error = f"máy chủ thư từ chối / refused by the SMTP server: {exc}"
@@ -258,9 +263,14 @@ def _deliver(log: AlertLog, config: SmtpConfig, pending: list[OfficeAlert],
                     summary.outcomes.append(_outcome(alert, "failed", error))
                     continue
                 else:
-                    note = ("một số địa chỉ bị từ chối / some addresses refused: "
+                    note = (
+                        (
+                            "một số địa chỉ bị từ chối / some addresses refused: "
                             + "; ".join(f"{a} ({why})" for a, why in refused.items())
-                            ) if refused else None
+                        )
+                        if refused
+                        else None
+                    )
                     _log(log, alert, "sent", note)
                     summary.outcomes.append(_outcome(alert, "sent", note))
                     continue
@@ -282,16 +292,17 @@ def _outcome(alert: OfficeAlert, status: OfficeStatus, error: str | None = None)
     )
 
 
-def _log(log: AlertLog, alert: OfficeAlert, status: LogStatus,
-         error: str | None = None) -> None:
-    log.add(LogEntry(
-        cycle=alert.cycle.id,
-        office_code=alert.office_code,
-        recipients=alert.recipients,
-        subject=alert.subject,
-        fingerprint=alert.fingerprint,
-        finding_count=alert.finding_count,
-        missing_count=alert.missing_count,
-        status=status,
-        error=error,
-    ))
+def _log(log: AlertLog, alert: OfficeAlert, status: LogStatus, error: str | None = None) -> None:
+    log.add(
+        LogEntry(
+            cycle=alert.cycle.id,
+            office_code=alert.office_code,
+            recipients=alert.recipients,
+            subject=alert.subject,
+            fingerprint=alert.fingerprint,
+            finding_count=alert.finding_count,
+            missing_count=alert.missing_count,
+            status=status,
+            error=error,
+        )
+    )

@@ -103,6 +103,7 @@ def smtp_config(conn: str | None = None, environ: Mapping[str, str] | None = Non
 
 # -- parsing, after airflow.sdk.definitions.connection.Connection ----------------------------
 
+
 def _from_uri(uri: str) -> dict[str, Any]:
     if uri.count("://") != 1:
         raise SmtpConfigError(
@@ -223,6 +224,7 @@ def _integer(extra: Mapping[str, Any], name: str, default: int) -> int:
 
 
 # -- sending ----------------------------------------------------------------------------------
+
 
 class SmtpSender:
     """One SMTP session for many messages, connected and authenticated as SmtpHook.get_conn does.

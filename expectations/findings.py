@@ -15,13 +15,38 @@ from core.warehouse import WarehouseConnection
 from expectations.messages import is_missing
 
 FINDING_COLUMNS = (
-    "finding_key", "run_key", "cycle", "suite", "rule_id", "severity", "reporter_code",
-    "unit_code", "unit_level", "unit_name", "district_code", "province_code", "element_code",
-    "indicator_code", "observed_value", "expected_value", "message_vi", "message_en",
+    "finding_key",
+    "run_key",
+    "cycle",
+    "suite",
+    "rule_id",
+    "severity",
+    "reporter_code",
+    "unit_code",
+    "unit_level",
+    "unit_name",
+    "district_code",
+    "province_code",
+    "element_code",
+    "indicator_code",
+    "observed_value",
+    "expected_value",
+    "message_vi",
+    "message_en",
 )
 RUN_COLUMNS = (
-    "run_key", "cycle", "suite", "table_name", "success", "evaluated", "unexpected", "findings",
-    "expectations", "expectations_failed", "data_docs_index", "run_at",
+    "run_key",
+    "cycle",
+    "suite",
+    "table_name",
+    "success",
+    "evaluated",
+    "unexpected",
+    "findings",
+    "expectations",
+    "expectations_failed",
+    "data_docs_index",
+    "run_at",
 )
 
 DDL = (
@@ -80,8 +105,14 @@ def run_key(cycle_id: str) -> str:
     return f"validate:{cycle_id}"
 
 
-def finding_key(cycle: str, rule_id: str, reporter_code: object, unit_code: object,
-                element_code: object, indicator_code: object) -> str:
+def finding_key(
+    cycle: str,
+    rule_id: str,
+    reporter_code: object,
+    unit_code: object,
+    element_code: object,
+    indicator_code: object,
+) -> str:
     """A stable identity for a finding: the same problem keeps its key across re-runs (alerts use
     it to tell new findings from ones already sent)."""
     parts = [cycle, rule_id, reporter_code, unit_code, element_code, indicator_code]
@@ -95,8 +126,9 @@ def empty_findings() -> pd.DataFrame:
     return frame
 
 
-def replace_cycle(con: WarehouseConnection, cycle_id: str, findings: pd.DataFrame,
-                  runs: pd.DataFrame) -> None:
+def replace_cycle(
+    con: WarehouseConnection, cycle_id: str, findings: pd.DataFrame, runs: pd.DataFrame
+) -> None:
     """Swap the cycle's findings and run rows for these, all or nothing."""
     ensure_quality_layer(con)
     with con.transaction():

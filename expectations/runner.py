@@ -78,16 +78,17 @@ class ValidationSummary:
         return sum(c.findings for c in self.counts if c.rule_id == rule_id)
 
 
-def run_validation(settings: Settings, cycle: Cycle,
-                   data_docs_dir: Path | None = None) -> ValidationSummary:
+def run_validation(
+    settings: Settings, cycle: Cycle, data_docs_dir: Path | None = None
+) -> ValidationSummary:
     """Run every suite against the cycle's check-ready tables; replace the cycle's findings.
 
     Data Docs go to `data_docs_dir` (default `<reports>/<cycle>/data_docs/`). Raises
     CheckTableError when dbt has not built a table or a table breaks its contract.
     """
     suites = load_suites()
-    docs_dir = data_docs_dir if data_docs_dir is not None else (
-        settings.reports / cycle.id / "data_docs"
+    docs_dir = (
+        data_docs_dir if data_docs_dir is not None else (settings.reports / cycle.id / "data_docs")
     )
     warehouse = Warehouse(settings.warehouse)
     with warehouse.connect() as con:
@@ -104,8 +105,13 @@ def run_validation(settings: Settings, cycle: Cycle,
 
     with warehouse.connect() as con:
         parts = [
-            suite_findings(s, read_failing_rows(con, s, cycle.id, outcomes[s.name]),
-                           outcomes[s.name], cycle.id, key)
+            suite_findings(
+                s,
+                read_failing_rows(con, s, cycle.id, outcomes[s.name]),
+                outcomes[s.name],
+                cycle.id,
+                key,
+            )
             for s in suites
         ]
         non_empty = [p for p in parts if not p.empty]
@@ -207,8 +213,9 @@ def read_check_table(con: WarehouseConnection, suite: Suite, cycle_id: str) -> p
 FAILING_KEYS = "qa_failing_keys"
 
 
-def read_failing_rows(con: WarehouseConnection, suite: Suite, cycle_id: str,
-                      outcome: SuiteOutcome) -> pd.DataFrame:
+def read_failing_rows(
+    con: WarehouseConnection, suite: Suite, cycle_id: str, outcome: SuiteOutcome
+) -> pd.DataFrame:
     """Every declared column of the rows GX reported failing (through a temporary table of
     their keys, the same on both backends)."""
     id_columns = list(suite.id_columns)
@@ -252,8 +259,9 @@ def _number(value: Any) -> float | None:
     return None if is_missing(value) else float(value)
 
 
-def rule_findings(suite: Suite, rule: Rule, failing: pd.DataFrame, cycle_id: str,
-                  key: str) -> list[dict[str, Any]]:
+def rule_findings(
+    suite: Suite, rule: Rule, failing: pd.DataFrame, cycle_id: str, key: str
+) -> list[dict[str, Any]]:
     """One finding per failing row of one rule."""
     rows = []
     records: list[dict[str, Any]] = failing.to_dict("records")  # type: ignore[assignment]
@@ -267,8 +275,9 @@ def rule_findings(suite: Suite, rule: Rule, failing: pd.DataFrame, cycle_id: str
         observed = _number(row[rule.observed_column]) if rule.observed_column else None
         rows.append(
             {
-                "finding_key": finding_key(cycle_id, rule.rule_id, reporter, unit, element,
-                                           indicator),
+                "finding_key": finding_key(
+                    cycle_id, rule.rule_id, reporter, unit, element, indicator
+                ),
                 "run_key": key,
                 "cycle": cycle_id,
                 "suite": suite.name,
@@ -291,8 +300,9 @@ def rule_findings(suite: Suite, rule: Rule, failing: pd.DataFrame, cycle_id: str
     return rows
 
 
-def suite_findings(suite: Suite, frame: pd.DataFrame, outcome: SuiteOutcome, cycle_id: str,
-                   key: str) -> pd.DataFrame:
+def suite_findings(
+    suite: Suite, frame: pd.DataFrame, outcome: SuiteOutcome, cycle_id: str, key: str
+) -> pd.DataFrame:
     """Every failing row of one suite run as a finding (before suppression); `frame` holds
     (at least) the failing rows with every declared column."""
     id_columns = list(suite.id_columns)
@@ -301,8 +311,9 @@ def suite_findings(suite: Suite, frame: pd.DataFrame, outcome: SuiteOutcome, cyc
         if result.unexpected_keys.empty:
             continue
         keys = result.unexpected_keys.astype({c: frame[c].dtype for c in id_columns})
-        failing = keys.merge(frame, on=id_columns, how="left", validate="one_to_one",
-                             indicator=True)
+        failing = keys.merge(
+            frame, on=id_columns, how="left", validate="one_to_one", indicator=True
+        )
         if (failing["_merge"] != "both").any():
             raise RuntimeError(f"GX reported rows of {suite.table} that the frame does not hold")
         rule = suite.rules[result.rule_index]
@@ -326,8 +337,9 @@ def suppress(findings: pd.DataFrame, suites: list[Suite]) -> pd.DataFrame:
     for suite in suites:
         for rule in suite.rules:
             suppressors.setdefault(rule.rule_id, set()).update(rule.suppressed_by)
-    figure = pd.Series(list(zip(*(findings[c] for c in SUPPRESSION_KEY), strict=True)),
-                       index=findings.index)
+    figure = pd.Series(
+        list(zip(*(findings[c] for c in SUPPRESSION_KEY), strict=True)), index=findings.index
+    )
     drop = pd.Series(False, index=findings.index)
     for rule_id, others in suppressors.items():
         if not others:

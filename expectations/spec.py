@@ -62,8 +62,11 @@ def describe(rule: Rule) -> str:
     if condition:
         text += f", checked where {condition}"
     if rule.suppressed_by:
-        text += "; not reported when the figure already has a " + ", ".join(
-            f"`{r}`" for r in rule.suppressed_by) + " finding"
+        text += (
+            "; not reported when the figure already has a "
+            + ", ".join(f"`{r}`" for r in rule.suppressed_by)
+            + " finding"
+        )
     return text
 
 
@@ -87,8 +90,13 @@ def suite_markdown(suite: Suite) -> str:
         "|---|---|---|---|",
     ]
     for rule in suite.rules:
-        element = (f"`{rule.element_code}`" if rule.element_code
-                   else f"`{rule.element_column}`" if rule.element_column else "–")
+        element = (
+            f"`{rule.element_code}`"
+            if rule.element_code
+            else f"`{rule.element_column}`"
+            if rule.element_column
+            else "–"
+        )
         lines.append(
             f"| `{rule.rule_id}` | {rule.severity} | {_cell(describe(rule))} | reporter "
             f"`{rule.reporter_column}`, element {element} |"
@@ -108,8 +116,9 @@ def readme_with_spec(text: str, spec: str) -> str:
 
 
 def main() -> None:
-    README.write_text(readme_with_spec(README.read_text(encoding="utf-8"), spec_markdown()),
-                      encoding="utf-8")
+    README.write_text(
+        readme_with_spec(README.read_text(encoding="utf-8"), spec_markdown()), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

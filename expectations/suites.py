@@ -30,14 +30,24 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 Severity = Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 
-SQL_TYPES = {"varchar": "varchar", "double": "double precision", "integer": "integer",
-             "boolean": "boolean", "date": "date"}
+SQL_TYPES = {
+    "varchar": "varchar",
+    "double": "double precision",
+    "integer": "integer",
+    "boolean": "boolean",
+    "date": "date",
+}
 """Types a check-ready column may declare (and their portable SQL); they drive how a frame read
 from either backend is normalised before GX sees it."""
 COLUMN_TYPES = tuple(SQL_TYPES)
 
 LOCATION_COLUMNS = (
-    "cycle", "unit_code", "unit_level", "unit_name", "district_code", "province_code",
+    "cycle",
+    "unit_code",
+    "unit_level",
+    "unit_name",
+    "district_code",
+    "province_code",
 )
 """Columns every check-ready table has: they place a finding."""
 
@@ -180,8 +190,9 @@ def _require(mapping: Mapping[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
-def _parse_rule(index: int, raw: Mapping[str, Any], suite_columns: Mapping[str, str],
-                where: str) -> Rule:
+def _parse_rule(
+    index: int, raw: Mapping[str, Any], suite_columns: Mapping[str, str], where: str
+) -> Rule:
     here = f"{where} expectation {index}"
     meta = _require(raw, "meta", here)
     rule_id = _require(meta, "rule_id", here)
@@ -236,8 +247,10 @@ def parse_suite(path: Path) -> Suite:
     for column, text in declared.items():
         kind, _, doc = str(text).partition(":")
         if kind.strip() not in COLUMN_TYPES:
-            raise SuiteError(f"{where}: column {column} has type {kind.strip()!r}, "
-                             f"expected one of {COLUMN_TYPES}")
+            raise SuiteError(
+                f"{where}: column {column} has type {kind.strip()!r}, "
+                f"expected one of {COLUMN_TYPES}"
+            )
         columns[column] = kind.strip()
         docs[column] = doc.strip()
     rules = tuple(
@@ -286,8 +299,10 @@ def _load_all(directory: Path) -> tuple[Suite, ...]:
         for rule in suite.rules:
             unknown = [other for other in rule.suppressed_by if other not in known]
             if unknown:
-                raise SuiteError(f"{suite.path.name}: rule {rule.rule_id} is suppressed_by "
-                                 f"unknown rule(s) {unknown}")
+                raise SuiteError(
+                    f"{suite.path.name}: rule {rule.rule_id} is suppressed_by "
+                    f"unknown rule(s) {unknown}"
+                )
     rule_catalogue(list(suites))
     return suites
 
@@ -297,8 +312,7 @@ def load_suites(directory: Path | None = None) -> list[Suite]:
     return list(_load_all((directory or SUITES_DIR).resolve()))
 
 
-RULE_FAMILIES = ("completeness", "timeliness", "consistency", "range", "cross_source",
-                 "over_time")
+RULE_FAMILIES = ("completeness", "timeliness", "consistency", "range", "cross_source", "over_time")
 
 
 def rule_catalogue(suites: list[Suite] | None = None) -> dict[str, Severity]:

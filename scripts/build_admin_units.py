@@ -55,7 +55,9 @@ def main(wheel: str) -> None:
 
     units: dict[tuple[str, str, str], dict[str, str]] = {}
 
-    def add(hierarchy: str, level: str, code: str, full: str, kind: str | None, **extra: str) -> None:
+    def add(
+        hierarchy: str, level: str, code: str, full: str, kind: str | None, **extra: str
+    ) -> None:
         key = (hierarchy, level, code)
         if key in units:
             return

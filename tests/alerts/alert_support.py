@@ -39,15 +39,40 @@ MARTS_DDL = (
     )
     """,
 )
-STATUS_COLUMNS = ("cycle", "hierarchy", "reporter_code", "reporter_name", "reporter_kind",
-                  "unit_code", "district_code", "province_code", "received", "on_time",
-                  "deadline", "submitted_on")
-ISSUE_COLUMNS = ("cycle", "rule_id", "severity", "reporter_code", "unit_code", "unit_name",
-                 "district_code", "province_code", "element_code", "indicator_code",
-                 "observed_value", "expected_value", "message_vi", "message_en")
+STATUS_COLUMNS = (
+    "cycle",
+    "hierarchy",
+    "reporter_code",
+    "reporter_name",
+    "reporter_kind",
+    "unit_code",
+    "district_code",
+    "province_code",
+    "received",
+    "on_time",
+    "deadline",
+    "submitted_on",
+)
+ISSUE_COLUMNS = (
+    "cycle",
+    "rule_id",
+    "severity",
+    "reporter_code",
+    "unit_code",
+    "unit_name",
+    "district_code",
+    "province_code",
+    "element_code",
+    "indicator_code",
+    "observed_value",
+    "expected_value",
+    "message_vi",
+    "message_en",
+)
 
 
 # -- the marts --------------------------------------------------------------------------------
+
 
 @dataclass
 class Marts:
@@ -56,8 +81,9 @@ class Marts:
     status: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
 
-    def expected(self, cycle: Cycle, office_codes: Sequence[str], *,
-                 deadline: date | None = None) -> None:
+    def expected(
+        self, cycle: Cycle, office_codes: Sequence[str], *, deadline: date | None = None
+    ) -> None:
         """Every reporter expected in the offices (districts, or provinces after the reform),
         all received on time."""
         ref = reference()
@@ -69,42 +95,69 @@ class Marts:
                 reporter = ref.reporter(code, cycle.hierarchy)
                 assert reporter is not None
                 unit = reporter.unit
-                self.status.append({
-                    "cycle": cycle.id, "hierarchy": cycle.hierarchy, "reporter_code": code,
-                    "reporter_name": reporter.name_vi, "reporter_kind": reporter.kind,
-                    "unit_code": unit.code,
-                    "district_code": unit.district_code if cycle.has_districts else None,
-                    "province_code": unit.province_code, "received": True, "on_time": True,
-                    "deadline": due, "submitted_on": due,
-                })
+                self.status.append(
+                    {
+                        "cycle": cycle.id,
+                        "hierarchy": cycle.hierarchy,
+                        "reporter_code": code,
+                        "reporter_name": reporter.name_vi,
+                        "reporter_kind": reporter.kind,
+                        "unit_code": unit.code,
+                        "district_code": unit.district_code if cycle.has_districts else None,
+                        "province_code": unit.province_code,
+                        "received": True,
+                        "on_time": True,
+                        "deadline": due,
+                        "submitted_on": due,
+                    }
+                )
 
     def miss(self, cycle: Cycle, *reporter_codes: str) -> None:
         for row in self.status:
             if row["cycle"] == cycle.id and row["reporter_code"] in reporter_codes:
                 row.update(received=False, on_time=False, submitted_on=None)
 
-    def finding(self, cycle: Cycle, reporter_code: str, *, unit_code: str | None = None,
-                rule_id: str = "consistency.numerator_le_denominator", severity: str = "error",
-                element_code: str | None = "u5_weighed", indicator_code: str | None = None,
-                observed: float | None = 120, expected: float | None = 100,
-                message_vi: str = "Tử số lớn hơn mẫu số: kiểm tra lại số trẻ được cân.",
-                message_en: str = "Numerator above denominator: check the children weighed.",
-                ) -> None:
+    def finding(
+        self,
+        cycle: Cycle,
+        reporter_code: str,
+        *,
+        unit_code: str | None = None,
+        rule_id: str = "consistency.numerator_le_denominator",
+        severity: str = "error",
+        element_code: str | None = "u5_weighed",
+        indicator_code: str | None = None,
+        observed: float | None = 120,
+        expected: float | None = 100,
+        message_vi: str = "Tử số lớn hơn mẫu số: kiểm tra lại số trẻ được cân.",
+        message_en: str = "Numerator above denominator: check the children weighed.",
+    ) -> None:
         ref = reference()
         reporter = ref.reporter(reporter_code, cycle.hierarchy)
         assert reporter is not None
-        unit_code = unit_code or (reporter.code if reporter.kind == "commune" else
-                                  sorted(reporter.communes)[0])
+        unit_code = unit_code or (
+            reporter.code if reporter.kind == "commune" else sorted(reporter.communes)[0]
+        )
         commune = ref.commune(cycle.hierarchy, unit_code)
         assert commune is not None
-        self.issues.append({
-            "cycle": cycle.id, "rule_id": rule_id, "severity": severity,
-            "reporter_code": reporter_code, "unit_code": unit_code, "unit_name": commune.name_vi,
-            "district_code": commune.district_code if cycle.has_districts else None,
-            "province_code": commune.province_code, "element_code": element_code,
-            "indicator_code": indicator_code, "observed_value": observed,
-            "expected_value": expected, "message_vi": message_vi, "message_en": message_en,
-        })
+        self.issues.append(
+            {
+                "cycle": cycle.id,
+                "rule_id": rule_id,
+                "severity": severity,
+                "reporter_code": reporter_code,
+                "unit_code": unit_code,
+                "unit_name": commune.name_vi,
+                "district_code": commune.district_code if cycle.has_districts else None,
+                "province_code": commune.province_code,
+                "element_code": element_code,
+                "indicator_code": indicator_code,
+                "observed_value": observed,
+                "expected_value": expected,
+                "message_vi": message_vi,
+                "message_en": message_en,
+            }
+        )
 
     def write(self, warehouse: str) -> None:
         with Warehouse(warehouse).connect() as con:
@@ -129,8 +182,8 @@ def office_reporters(cycle: Cycle, office: str) -> set[str]:
     return set(ref.expected_reporters(cycle.hierarchy, communes)) | set(communes)
 
 
-
 # -- SMTP ---------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -166,8 +219,9 @@ class Collector:
     def __init__(self) -> None:
         self.received: list[Received] = []
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if address.startswith("bounce"):
             return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)
@@ -177,8 +231,14 @@ class Collector:
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message,
-                                      bool(getattr(session, "authenticated", False))))
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message,
+                bool(getattr(session, "authenticated", False)),
+            )
+        )
         return "250 Message accepted for delivery"
 
 
@@ -186,12 +246,16 @@ class Authenticator:
     def __init__(self, login: str, password: str) -> None:
         self.login, self.password = login.encode(), password.encode()
 
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                 auth_data: Any) -> Any:
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> Any:
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == self.login
-              and auth_data.password == self.password)
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == self.login
+            and auth_data.password == self.password
+        )
         return AuthResult(success=ok, handled=False)
 
 
@@ -204,11 +268,18 @@ class SmtpServer:
     def received(self) -> list[Received]:
         return self.collector.received
 
-    def uri(self, *, login: str = "", password: str = "",
-            from_email: str = "ct-te.noreply@example.gov.vn") -> str:
+    def uri(
+        self,
+        *,
+        login: str = "",
+        password: str = "",
+        from_email: str = "ct-te.noreply@example.gov.vn",
+    ) -> str:
         auth = f"{quote(login, safe='')}:{quote(password, safe='')}@" if login else ""
-        return (f"smtp://{auth}127.0.0.1:{self.port}?from_email={quote(from_email)}"
-                f"&disable_ssl=true&disable_tls=true&timeout=5&retry_limit=1")
+        return (
+            f"smtp://{auth}127.0.0.1:{self.port}?from_email={quote(from_email)}"
+            f"&disable_ssl=true&disable_tls=true&timeout=5&retry_limit=1"
+        )
 
     def clear(self) -> None:
         self.collector.received.clear()
@@ -222,5 +293,3 @@ def start_server(**smtp_kwargs: Any) -> tuple[Any, SmtpServer]:
     controller = Controller(collector, hostname="127.0.0.1", port=port, **smtp_kwargs)
     controller.start()
     return controller, SmtpServer(port, collector)
-
-

@@ -47,6 +47,7 @@ def postgres_warehouse() -> Iterator[str]:
 
 # -- SMTP ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on 127.0.0.1 and a free port, collecting what it receives."""
@@ -61,8 +62,9 @@ def smtp_server() -> Iterator[SmtpServer]:
 def smtp_server_with_login() -> Iterator[SmtpServer]:
     """The same, offering AUTH (user `alerts`, password `s3cret:p@ss`) over plain text, as a
     local relay may. (`auth_required=True` without TLS makes aiosmtpd warn.)"""
-    controller, server = start_server(authenticator=Authenticator("alerts", "s3cret:p@ss"),
-                                      auth_require_tls=False)
+    controller, server = start_server(
+        authenticator=Authenticator("alerts", "s3cret:p@ss"), auth_require_tls=False
+    )
     try:
         yield server
     finally:

@@ -16,8 +16,9 @@ from core.cycles import Cycle
 PRE = Cycle.parse("2024-H1")
 
 
-def plan(marts: Marts, tmp_path: Path, cycle: Cycle = PRE,
-         issues: list[dict[str, Any]] | None = None) -> AlertPlan:
+def plan(
+    marts: Marts, tmp_path: Path, cycle: Cycle = PRE, issues: list[dict[str, Any]] | None = None
+) -> AlertPlan:
     contacts = tmp_path / "contacts.csv"
     if not contacts.exists():
         write_demo_contacts(contacts, ["402", "403"])
@@ -34,10 +35,24 @@ def nhu_xuan() -> Marts:
     marts = Marts()
     marts.expected(PRE, ["402", "403"])
     marts.miss(PRE, "402-police", "402-health", "16177")
-    marts.finding(PRE, "402-education", element_code="pop_7_15", observed=1234, expected=987,
-                  rule_id="over_time.ratio_to_mean")
-    marts.finding(PRE, "16174", element_code=None, indicator_code="CT04a", observed=9.5,
-                  expected=7, severity="warning", rule_id="over_time.modified_z")
+    marts.finding(
+        PRE,
+        "402-education",
+        element_code="pop_7_15",
+        observed=1234,
+        expected=987,
+        rule_id="over_time.ratio_to_mean",
+    )
+    marts.finding(
+        PRE,
+        "16174",
+        element_code=None,
+        indicator_code="CT04a",
+        observed=9.5,
+        expected=7,
+        severity="warning",
+        rule_id="over_time.modified_z",
+    )
     return marts
 
 
@@ -46,10 +61,16 @@ def test_grouped_per_reporter_communes_first_then_agencies(tmp_path: Path) -> No
     assert [a.office_code for a in alerts] == ["402"]
     alert = alerts[0]
     assert [(r.code, r.missing, len(r.findings)) for r in alert.reporters] == [
-        ("16174", False, 1), ("16177", True, 0), ("402-health", True, 0),
-        ("402-education", False, 1), ("402-police", True, 0)]
-    assert alert.subject == ("[CT-TE 2024-H1] Huyện Như Xuân: 3 báo cáo chưa nộp, 2 lỗi số liệu"
-                             " / 3 missing returns, 2 data problems")
+        ("16174", False, 1),
+        ("16177", True, 0),
+        ("402-health", True, 0),
+        ("402-education", False, 1),
+        ("402-police", True, 0),
+    ]
+    assert alert.subject == (
+        "[CT-TE 2024-H1] Huyện Như Xuân: 3 báo cáo chưa nộp, 2 lỗi số liệu"
+        " / 3 missing returns, 2 data problems"
+    )
     text = alert.text
     assert "kỳ báo cáo 2024-H1 (6 tháng đầu năm 2024)" in text
     assert "Hạn nộp báo cáo kỳ này: 15/06/2024." in text
@@ -67,20 +88,32 @@ def test_fingerprint_ignores_order_types_names_and_contacts(tmp_path: Path) -> N
     marts = nhu_xuan()
     first = plan(marts, tmp_path).alerts[0]
 
-    shuffled = Marts(status=list(reversed(marts.status)),
-                     issues=[dict(i, reporter_name="x", unit_name="Tên khác",
-                                  observed_value=Decimal(str(i["observed_value"])),
-                                  expected_value=str(i["expected_value"]))
-                             for i in reversed(marts.issues)])
+    shuffled = Marts(
+        status=list(reversed(marts.status)),
+        issues=[
+            dict(
+                i,
+                reporter_name="x",
+                unit_name="Tên khác",
+                observed_value=Decimal(str(i["observed_value"])),
+                expected_value=str(i["expected_value"]),
+            )
+            for i in reversed(marts.issues)
+        ],
+    )
     write_demo_contacts(tmp_path / "contacts.csv", ["403"])  # 402 now has no contact
     second = plan(shuffled, tmp_path).alerts[0]
     assert second.contact is None and second.fingerprint == first.fingerprint
 
-    changed = [dict(i, observed_value=1235) if i["reporter_code"] == "402-education" else i
-               for i in marts.issues]
+    changed = [
+        dict(i, observed_value=1235) if i["reporter_code"] == "402-education" else i
+        for i in marts.issues
+    ]
     assert plan(marts, tmp_path, issues=changed).alerts[0].fingerprint != first.fingerprint
-    later_deadline = Marts(status=[dict(s, deadline=pd.Timestamp("2024-06-20"))
-                                   for s in marts.status], issues=marts.issues)
+    later_deadline = Marts(
+        status=[dict(s, deadline=pd.Timestamp("2024-06-20")) for s in marts.status],
+        issues=marts.issues,
+    )
     assert plan(later_deadline, tmp_path).alerts[0].fingerprint != first.fingerprint
 
 
@@ -101,8 +134,7 @@ def test_rows_without_an_office_are_reported_not_sent(tmp_path: Path) -> None:
     marts.issues.append(dict(marts.issues[0], district_code=None, reporter_code="16177"))
     result = plan(marts, tmp_path)
     assert [r.code for r in result.alerts[0].reporters] == ["16174"]
-    assert any("1 dòng không có mã huyện" in p and "district_code" in p
-               for p in result.problems)
+    assert any("1 dòng không có mã huyện" in p and "district_code" in p for p in result.problems)
 
 
 def test_findings_without_a_reporter_are_grouped_by_unit(tmp_path: Path) -> None:
@@ -112,7 +144,8 @@ def test_findings_without_a_reporter_are_grouped_by_unit(tmp_path: Path) -> None
     marts.issues[0].update(reporter_code=None, rule_id="cross_source.abused_vs_police")
     alert = plan(marts, tmp_path).alerts[0]
     assert [(r.kind, r.code, r.name) for r in alert.reporters] == [
-        ("unit", "16174", "Thị trấn Yên Cát")]
+        ("unit", "16174", "Thị trấn Yên Cát")
+    ]
     assert "Thị trấn Yên Cát (mã đơn vị 16174)" in alert.text
 
 

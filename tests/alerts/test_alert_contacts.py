@@ -36,7 +36,8 @@ def test_demo_addresses_are_unique_across_the_country(tmp_path: Path) -> None:
     by_code = {r["unit_code"]: r for r in rows}
     assert by_code["760"]["email"] == "ldtbxh.quan1@example.gov.vn"
     assert by_code["058"]["office_name"] == (
-        "Phòng Lao động - Thương binh và Xã hội thành phố Bắc Kạn")
+        "Phòng Lao động - Thương binh và Xã hội thành phố Bắc Kạn"
+    )
     assert read_contacts(path).problems == []
 
 
@@ -64,7 +65,8 @@ def test_read_contacts(tmp_path: Path) -> None:
     assert book.lookup("403", "district") is None
     assert book.problems == [
         "Địa chỉ không hợp lệ / invalid address 'not-an-address' for unit 403 "
-        "(contacts.csv, line 4)"]
+        "(contacts.csv, line 4)"
+    ]
     # a spreadsheet dropped the leading zeros of district 001
     badinh = book.lookup("001", "district")
     assert badinh is not None and badinh.emails == ("badinh@example.gov.vn",)

@@ -28,21 +28,49 @@ def scenario() -> Marts:
     marts.expected(PRE, [*OFFICES, CLEAN_OFFICE])
     marts.miss(PRE, "16174", "402-police", "16228")
     marts.finding(PRE, "16177")
-    marts.finding(PRE, "402-health", unit_code="16180", severity="warning",
-                  rule_id="cross_source.u5_weighed_vs_pop_under5", observed=530, expected=480,
-                  message_vi="Số trẻ được cân vượt dân số dưới 5 tuổi của xã quá 5%.",
-                  message_en="Children weighed exceed the commune's under-5 population by >5%.")
+    marts.finding(
+        PRE,
+        "402-health",
+        unit_code="16180",
+        severity="warning",
+        rule_id="cross_source.u5_weighed_vs_pop_under5",
+        observed=530,
+        expected=480,
+        message_vi="Số trẻ được cân vượt dân số dưới 5 tuổi của xã quá 5%.",
+        message_en="Children weighed exceed the commune's under-5 population by >5%.",
+    )
     # the completeness rule repeating that 16174's return is missing: listed once, as missing
-    marts.finding(PRE, "16174", rule_id="completeness.missing_return", element_code=None,
-                  observed=None, expected=None, message_vi="Chưa nộp báo cáo.",
-                  message_en="Return missing.")
-    marts.finding(PRE, "16231", element_code=None, indicator_code="CT05a", observed=104.5,
-                  expected=100, rule_id="range.percentage_le_100",
-                  message_vi="Tỷ lệ vượt 100%.", message_en="Percentage above 100.")
-    marts.finding(PRE, "03394", element_code="deaths_neonatal", observed=4, expected=3,
-                  rule_id="consistency.deaths_chain",
-                  message_vi="Số tử vong sơ sinh lớn hơn số tử vong dưới 1 tuổi.",
-                  message_en="Neonatal deaths above deaths under 1.")
+    marts.finding(
+        PRE,
+        "16174",
+        rule_id="completeness.missing_return",
+        element_code=None,
+        observed=None,
+        expected=None,
+        message_vi="Chưa nộp báo cáo.",
+        message_en="Return missing.",
+    )
+    marts.finding(
+        PRE,
+        "16231",
+        element_code=None,
+        indicator_code="CT05a",
+        observed=104.5,
+        expected=100,
+        rule_id="range.percentage_le_100",
+        message_vi="Tỷ lệ vượt 100%.",
+        message_en="Percentage above 100.",
+    )
+    marts.finding(
+        PRE,
+        "03394",
+        element_code="deaths_neonatal",
+        observed=4,
+        expected=3,
+        rule_id="consistency.deaths_chain",
+        message_vi="Số tử vong sơ sinh lớn hơn số tử vong dưới 1 tuổi.",
+        message_en="Neonatal deaths above deaths under 1.",
+    )
     return marts
 
 
@@ -55,8 +83,10 @@ def pre_reform(settings: Settings) -> Marts:
 
 
 def log_rows(settings: Settings, status: str | None = None) -> list[tuple[object, ...]]:
-    sql = ("select cycle, office_code, recipients, subject, fingerprint, finding_count, "
-           "missing_count, sent_at, status, error from ops.alerts_sent")
+    sql = (
+        "select cycle, office_code, recipients, subject, fingerprint, finding_count, "
+        "missing_count, sent_at, status, error from ops.alerts_sent"
+    )
     params: list[object] = []
     if status:
         sql += " where status = ?"
@@ -76,7 +106,8 @@ def by_office(server: SmtpServer) -> dict[str, list[str]]:
 
 
 def test_each_office_gets_one_email_with_its_own_items_only(
-        settings: Settings, pre_reform: Marts, smtp_env: SmtpServer) -> None:
+    settings: Settings, pre_reform: Marts, smtp_env: SmtpServer
+) -> None:
     summary = send_alerts(settings, PRE)
 
     assert [o.office_code for o in summary.alerted] == sorted(OFFICES)
@@ -93,12 +124,14 @@ def test_each_office_gets_one_email_with_its_own_items_only(
     nhu_xuan = mail["402"]
     assert nhu_xuan.message["Subject"] == (
         "[CT-TE 2024-Y] Huyện Như Xuân: 2 báo cáo chưa nộp, 2 lỗi số liệu / "
-        "2 missing returns, 2 data problems")
+        "2 missing returns, 2 data problems"
+    )
     assert nhu_xuan.rcpt_tos == ["ldtbxh.nhuxuan@example.gov.vn"]
     assert nhu_xuan.mail_from == "ct-te.noreply@example.gov.vn"
     assert nhu_xuan.message["To"] == "ldtbxh.nhuxuan@example.gov.vn"
     assert nhu_xuan.text.splitlines()[0] == (
-        "Kính gửi: Phòng Lao động - Thương binh và Xã hội huyện Như Xuân")
+        "Kính gửi: Phòng Lao động - Thương binh và Xã hội huyện Như Xuân"
+    )
     assert nhu_xuan.message.get_content_type() == "multipart/alternative"
     for part in ("plain", "html"):
         body = nhu_xuan.message.get_body((part,))
@@ -125,7 +158,8 @@ def test_each_office_gets_one_email_with_its_own_items_only(
 
 
 def test_rerun_sends_nothing_and_a_change_sends_an_update(
-        settings: Settings, pre_reform: Marts, smtp_env: SmtpServer) -> None:
+    settings: Settings, pre_reform: Marts, smtp_env: SmtpServer
+) -> None:
     send_alerts(settings, PRE)
     smtp_env.clear()
 
@@ -135,8 +169,10 @@ def test_rerun_sends_nothing_and_a_change_sends_an_update(
     assert not again.alerted and again.ok
 
     # a finding of Như Thanh changes; Tam Đường gets a missing return; Như Xuân is untouched
-    pre_reform.issues = [dict(i, observed_value=106.0) if i["reporter_code"] == "16231" else i
-                         for i in pre_reform.issues]
+    pre_reform.issues = [
+        dict(i, observed_value=106.0) if i["reporter_code"] == "16231" else i
+        for i in pre_reform.issues
+    ]
     pre_reform.miss(PRE, "106-education")
     pre_reform.write(settings.warehouse)
     update = send_alerts(settings, PRE)
@@ -147,12 +183,14 @@ def test_rerun_sends_nothing_and_a_change_sends_an_update(
     assert "106" in received["403"].text and "104,5" not in received["403"].text
     assert "106-education" in received["106"].text
     assert str(received["106"].message["Subject"]).endswith(
-        "1 báo cáo chưa nộp, 1 lỗi số liệu / 1 missing return, 1 data problem")
+        "1 báo cáo chưa nộp, 1 lỗi số liệu / 1 missing return, 1 data problem"
+    )
     assert len(log_rows(settings, "sent")) == 5
 
 
 def test_missing_contacts_are_reported_and_the_others_still_sent(
-        settings: Settings, pre_reform: Marts, smtp_env: SmtpServer) -> None:
+    settings: Settings, pre_reform: Marts, smtp_env: SmtpServer
+) -> None:
     write_demo_contacts(settings.contacts, ["402", "106"])
 
     summary = send_alerts(settings, PRE)
@@ -173,12 +211,15 @@ def test_missing_contacts_are_reported_and_the_others_still_sent(
 
 
 def test_refused_addresses_fail_that_office_only(
-        settings: Settings, pre_reform: Marts, smtp_env: SmtpServer) -> None:
+    settings: Settings, pre_reform: Marts, smtp_env: SmtpServer
+) -> None:
     settings.contacts.write_text(
         "unit_code,office_name,email\n"
         "402,Phòng LĐ-TB&XH huyện Như Xuân,bounce@example.gov.vn\n"
         "403,Phòng LĐ-TB&XH huyện Như Thanh,bounce@example.gov.vn; nhuthanh@example.gov.vn\n"
-        "106,Phòng LĐ-TB&XH huyện Tam Đường,tamduong@example.gov.vn\n", encoding="utf-8")
+        "106,Phòng LĐ-TB&XH huyện Tam Đường,tamduong@example.gov.vn\n",
+        encoding="utf-8",
+    )
     summary = send_alerts(settings, PRE)
     assert [o.office_code for o in summary.failed] == ["402"]
     assert "550" in (summary.failed[0].error or "")
@@ -187,27 +228,33 @@ def test_refused_addresses_fail_that_office_only(
     assert partly.error is not None and "bounce@example.gov.vn" in partly.error
     assert "403: một số địa chỉ bị từ chối / some addresses refused" in summary.format()
     assert sorted(r.rcpt_tos[0] for r in smtp_env.received) == [
-        "nhuthanh@example.gov.vn", "tamduong@example.gov.vn"]
+        "nhuthanh@example.gov.vn",
+        "tamduong@example.gov.vn",
+    ]
 
 
 def test_no_contacts_file_at_all_is_reported(
-        settings: Settings, pre_reform: Marts, smtp_env: SmtpServer) -> None:
+    settings: Settings, pre_reform: Marts, smtp_env: SmtpServer
+) -> None:
     settings.contacts.unlink()
     summary = send_alerts(settings, PRE)
     assert [o.office_code for o in summary.without_contacts] == sorted(OFFICES)
     assert smtp_env.received == []
-    assert any("contacts file not found" in p and str(settings.contacts) in p
-               for p in summary.problems)
+    assert any(
+        "contacts file not found" in p and str(settings.contacts) in p for p in summary.problems
+    )
     assert "contacts file not found" in summary.format()
 
 
 def test_unreachable_smtp_server_is_reported_and_does_not_raise(
-        settings: Settings, pre_reform: Marts, smtp_server: SmtpServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, pre_reform: Marts, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     nobody = free_port()
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT",
-                       f"smtp://127.0.0.1:{nobody}?from_email=ct-te%40example.gov.vn"
-                       f"&disable_ssl=true&disable_tls=true")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        f"smtp://127.0.0.1:{nobody}?from_email=ct-te%40example.gov.vn"
+        f"&disable_ssl=true&disable_tls=true",
+    )
     summary = send_alerts(settings, PRE)
     assert not summary.alerted
     assert [o.office_code for o in summary.failed] == sorted(OFFICES)
@@ -223,7 +270,8 @@ def test_unreachable_smtp_server_is_reported_and_does_not_raise(
 
 
 def test_no_smtp_connection_configured_is_reported(
-        settings: Settings, pre_reform: Marts, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, pre_reform: Marts, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     summary = send_alerts(settings, PRE)
     assert [o.office_code for o in summary.failed] == sorted(OFFICES)
@@ -231,7 +279,8 @@ def test_no_smtp_connection_configured_is_reported(
 
 
 def test_connection_without_from_email_is_reported(
-        settings: Settings, pre_reform: Marts, smtp_server: SmtpServer) -> None:
+    settings: Settings, pre_reform: Marts, smtp_server: SmtpServer
+) -> None:
     uri = f"smtp://127.0.0.1:{smtp_server.port}?disable_ssl=true&disable_tls=true"
     summary = send_alerts(settings, PRE, smtp_conn=uri)
     assert len(summary.failed) == 3 and smtp_server.received == []
@@ -239,7 +288,8 @@ def test_connection_without_from_email_is_reported(
 
 
 def test_dry_run_sends_nothing_and_does_not_block_the_real_run(
-        settings: Settings, pre_reform: Marts, smtp_env: SmtpServer) -> None:
+    settings: Settings, pre_reform: Marts, smtp_env: SmtpServer
+) -> None:
     preview = send_alerts(settings, PRE, dry_run=True)
     assert smtp_env.received == []
     assert [o.office_code for o in preview.previewed] == sorted(OFFICES)
@@ -256,7 +306,8 @@ def test_dry_run_sends_nothing_and_does_not_block_the_real_run(
 
 
 def test_dry_run_needs_no_smtp_connection(
-        settings: Settings, pre_reform: Marts, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, pre_reform: Marts, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     preview = send_alerts(settings, PRE, dry_run=True)
     assert len(preview.previewed) == 3 and not preview.failed and not preview.problems
@@ -267,7 +318,8 @@ def test_dry_run_needs_no_smtp_connection(
 
 
 def test_post_reform_cycle_goes_to_province_offices(
-        settings: Settings, smtp_env: SmtpServer) -> None:
+    settings: Settings, smtp_env: SmtpServer
+) -> None:
     marts = Marts()
     marts.expected(POST, ["38", "12"])
     marts.miss(POST, "38-police", "03390")
@@ -282,21 +334,28 @@ def test_post_reform_cycle_goes_to_province_offices(
     assert set(codes["12"]) == {"03390"}
     mail = {str(r.message["X-CT-TE-Office"]): r for r in smtp_env.received}
     assert mail["12"].message["Subject"] == (
-        "[CT-TE 2025-Y] Tỉnh Lai Châu: 1 báo cáo chưa nộp / 1 missing return")
+        "[CT-TE 2025-Y] Tỉnh Lai Châu: 1 báo cáo chưa nộp / 1 missing return"
+    )
     assert "Xã Bình Lư (mã xã 03390)" in mail["12"].text  # the code read in 2025's hierarchy
     assert mail["38"].rcpt_tos == ["syt.thanhhoa@example.gov.vn"]
 
 
 def test_smtp_login_from_the_connection(
-        settings: Settings, pre_reform: Marts, smtp_server_with_login: SmtpServer) -> None:
+    settings: Settings, pre_reform: Marts, smtp_server_with_login: SmtpServer
+) -> None:
     server = smtp_server_with_login
-    summary = send_alerts(settings, PRE,
-                          smtp_conn=server.uri(login="alerts", password="s3cret:p@ss"))
+    summary = send_alerts(
+        settings, PRE, smtp_conn=server.uri(login="alerts", password="s3cret:p@ss")
+    )
     assert len(summary.alerted) == 3
     assert all(r.authenticated for r in server.received)
 
-    wrong = Settings(**{**settings.__dict__, "warehouse": str(Path(settings.warehouse)
-                                                              .with_name("other.duckdb"))})
+    wrong = Settings(
+        **{
+            **settings.__dict__,
+            "warehouse": str(Path(settings.warehouse).with_name("other.duckdb")),
+        }
+    )
     scenario().write(wrong.warehouse)
     refused = send_alerts(wrong, PRE, smtp_conn=server.uri(login="alerts", password="nope"))
     assert len(refused.failed) == 3
@@ -304,7 +363,8 @@ def test_smtp_login_from_the_connection(
 
 
 def test_build_alerts_composes_without_sending_or_logging(
-        settings: Settings, pre_reform: Marts) -> None:
+    settings: Settings, pre_reform: Marts
+) -> None:
     plan = build_alerts(settings, PRE)
     assert [a.office_code for a in plan.alerts] == sorted(OFFICES)
     with Warehouse(settings.warehouse).connect() as con:
@@ -316,17 +376,20 @@ def test_missing_marts_are_an_error(settings: Settings, smtp_env: SmtpServer) ->
         send_alerts(settings, PRE)
 
 
-def test_marts_as_dbt_names_them(settings: Settings, pre_reform: Marts,
-                                 smtp_env: SmtpServer) -> None:
+def test_marts_as_dbt_names_them(
+    settings: Settings, pre_reform: Marts, smtp_env: SmtpServer
+) -> None:
     """dbt's fct_return_status calls the name `reporter_name_vi`; the quality layer keeps
     expected values as text. Both read; a required column that is absent is named."""
     with Warehouse(settings.warehouse).connect() as con:
-        con.execute("alter table marts.fct_return_status rename column reporter_name "
-                    "to reporter_name_vi")
-        con.execute("alter table marts.fct_quality_issues alter column expected_value "
-                    "type varchar")
-        con.execute("update marts.fct_quality_issues set expected_value = '≤ 480' "
-                    "where reporter_code = '402-health'")
+        con.execute(
+            "alter table marts.fct_return_status rename column reporter_name to reporter_name_vi"
+        )
+        con.execute("alter table marts.fct_quality_issues alter column expected_value type varchar")
+        con.execute(
+            "update marts.fct_quality_issues set expected_value = '≤ 480' "
+            "where reporter_code = '402-health'"
+        )
     summary = send_alerts(settings, PRE)
     assert len(summary.alerted) == 3
     text = next(r.text for r in smtp_env.received if r.message["X-CT-TE-Office"] == "402")
@@ -340,8 +403,9 @@ def test_marts_as_dbt_names_them(settings: Settings, pre_reform: Marts,
 
 
 @pytest.mark.postgres
-def test_postgresql_warehouse(settings: Settings, postgres_warehouse: str,
-                              smtp_env: SmtpServer) -> None:
+def test_postgresql_warehouse(
+    settings: Settings, postgres_warehouse: str, smtp_env: SmtpServer
+) -> None:
     pg = settings.with_(warehouse=postgres_warehouse)
     marts = scenario()
     marts.write(pg.warehouse)

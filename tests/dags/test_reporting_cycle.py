@@ -37,7 +37,13 @@ def test_reporting_cycle_is_documented_tagged_and_retried(dagbag: Any) -> None:
     assert {"child-programme", "reporting-cycle"} <= set(dag.tags)
     assert dag.catchup is False and dag.max_active_runs == 1
     assert [t.task_id for t in dag.topological_sort()] == [
-        "resolve_cycle", "ingest", "transform", "validate", "report", "alert"]
+        "resolve_cycle",
+        "ingest",
+        "transform",
+        "validate",
+        "report",
+        "alert",
+    ]
     for task in dag.tasks:
         assert task.retries >= 2
     assert set(dag.params.keys()) == {"cycle", "dry_run_alerts"}

@@ -41,13 +41,22 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="module")
 def airflow_db() -> None:
     """Airflow's metadata database (SQLite in this test process's AIRFLOW_HOME)."""
-    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], check=True,
-                   capture_output=True, env=os.environ.copy())
+    subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
 
 
 def settings_in(base: Path, inbox: Path) -> Settings:
-    return Settings(inbox=inbox, warehouse=str(base / "warehouse.duckdb"), reports=base / "reports",
-                    archive=base / "archive", contacts=inbox.parent / "contacts.csv")
+    return Settings(
+        inbox=inbox,
+        warehouse=str(base / "warehouse.duckdb"),
+        reports=base / "reports",
+        archive=base / "archive",
+        contacts=inbox.parent / "contacts.csv",
+    )
 
 
 def table(settings: Settings, name: str, key: list[str]) -> pd.DataFrame:
@@ -57,8 +66,9 @@ def table(settings: Settings, name: str, key: list[str]) -> pd.DataFrame:
     return frame.sort_values(key).reset_index(drop=True)
 
 
-def test_dag_test_gives_what_cycle_run_gives(tmp_path: Path, smtp: SmtpServer, airflow_db: None,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dag_test_gives_what_cycle_run_gives(
+    tmp_path: Path, smtp: SmtpServer, airflow_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from alerts.contacts import write_demo_contacts
     from cycle import steps
     from generator import generate_inbox
@@ -89,8 +99,9 @@ def test_dag_test_gives_what_cycle_run_gives(tmp_path: Path, smtp: SmtpServer, a
     sent_by_dag = sorted(tuple(m.rcpt_tos) for m in smtp.received)
 
     for name, key in TABLES.items():
-        pd.testing.assert_frame_equal(table(by_cli, name, key), table(by_dag, name, key),
-                                      check_dtype=False)
+        pd.testing.assert_frame_equal(
+            table(by_cli, name, key), table(by_dag, name, key), check_dtype=False
+        )
     cli_reports = by_cli.reports / CYCLES[-1]
     dag_reports = by_dag.reports / CYCLES[-1]
     names = sorted(p.name for p in cli_reports.glob("*.*"))
@@ -99,6 +110,7 @@ def test_dag_test_gives_what_cycle_run_gives(tmp_path: Path, smtp: SmtpServer, a
         if name.endswith(".html"):
             cli_html = (cli_reports / name).read_text(encoding="utf-8")
             dag_html = (dag_reports / name).read_text(encoding="utf-8")
-            assert cli_html.replace(str(tmp_path / "cli"), "") == \
-                dag_html.replace(str(tmp_path / "dag"), "")
+            assert cli_html.replace(str(tmp_path / "cli"), "") == dag_html.replace(
+                str(tmp_path / "dag"), ""
+            )
     assert sent_by_dag == sent_by_cli and sent_by_cli  # each office alerted, by either path

@@ -33,25 +33,36 @@ def national_tables(seed: int = 1) -> dict[str, pd.DataFrame]:
     ref = reference()
     rng = np.random.default_rng(seed)
     communes = sorted(ref.units_at("pre_reform", "commune"), key=lambda u: u.code)
-    place = pd.DataFrame({
-        "cycle": CYCLE.id, "hierarchy": CYCLE.hierarchy,
-        "unit_code": [u.code for u in communes], "unit_level": "commune",
-        "unit_name": [u.name_vi for u in communes],
-        "district_code": [u.district_code for u in communes],
-        "province_code": [u.province_code for u in communes],
-    })
+    place = pd.DataFrame(
+        {
+            "cycle": CYCLE.id,
+            "hierarchy": CYCLE.hierarchy,
+            "unit_code": [u.code for u in communes],
+            "unit_level": "commune",
+            "unit_name": [u.name_vi for u in communes],
+            "district_code": [u.district_code for u in communes],
+            "province_code": [u.province_code for u in communes],
+        }
+    )
     n = len(place)
     scale = rng.uniform(0.5, 3.0, n)
 
-    returns = place.assign(reporter_code=place["unit_code"], reporter_role="commune",
-                           reporter_name=place["unit_name"])
+    returns = place.assign(
+        reporter_code=place["unit_code"], reporter_role="commune", reporter_name=place["unit_name"]
+    )
     districts = place.drop_duplicates("district_code")
-    agencies = pd.concat([
-        districts.assign(reporter_code=districts["district_code"] + f"-{a}", reporter_role=a,
-                         reporter_name=f"{a} " + districts["district_code"],
-                         unit_code=districts["district_code"], unit_level="district")
-        for a in AGENCIES
-    ])
+    agencies = pd.concat(
+        [
+            districts.assign(
+                reporter_code=districts["district_code"] + f"-{a}",
+                reporter_role=a,
+                reporter_name=f"{a} " + districts["district_code"],
+                unit_code=districts["district_code"],
+                unit_level="district",
+            )
+            for a in AGENCIES
+        ]
+    )
     returns = pd.concat([returns, agencies], ignore_index=True)
     received = rng.random(len(returns)) > 0.005
     returns["is_received"] = received
@@ -62,8 +73,7 @@ def national_tables(seed: int = 1) -> dict[str, pd.DataFrame]:
     elements = []
     for code, meta in ref.elements.items():
         role = meta.reported_by
-        reporter = (place["unit_code"] if role == "commune"
-                    else place["district_code"] + f"-{role}")
+        reporter = place["unit_code"] if role == "commune" else place["district_code"] + f"-{role}"
         value = np.round(BASE[code] * (1 if meta.kind == "flag" else scale))
         z = rng.normal(0, 1, n)
         ratio = rng.normal(1, 0.05, n)
@@ -71,12 +81,23 @@ def national_tables(seed: int = 1) -> dict[str, pd.DataFrame]:
         z[bad < 0.002] = 9.0
         ratio[(bad >= 0.002) & (bad < 0.004)] = 1.6
         value_or_null = np.where(rng.random(n) < 0.002, np.nan, value)
-        elements.append(place.assign(
-            reporter_code=reporter, reporter_role=role, reporter_name=reporter,
-            element_code=code, element_kind=meta.kind, element_name_vi=meta.name_vi,
-            element_name_en=meta.name_en, value=value_or_null, history_cycles=4,
-            history_median=value, modified_z=z, mean3=value, ratio_to_mean3=ratio,
-        ))
+        elements.append(
+            place.assign(
+                reporter_code=reporter,
+                reporter_role=role,
+                reporter_name=reporter,
+                element_code=code,
+                element_kind=meta.kind,
+                element_name_vi=meta.name_vi,
+                element_name_en=meta.name_en,
+                value=value_or_null,
+                history_cycles=4,
+                history_median=value,
+                modified_z=z,
+                mean3=value,
+                ratio_to_mean3=ratio,
+            )
+        )
     element_checks = pd.concat(elements, ignore_index=True)
 
     indicators = []
@@ -89,34 +110,50 @@ def national_tables(seed: int = 1) -> dict[str, pd.DataFrame]:
         role = ref.elements[ind.numerator].reported_by
         reporter = place["unit_code"] if role == "commune" else place["district_code"] + f"-{role}"
         den_role = ref.elements[ind.denominator].reported_by
-        den_reporter = (place["unit_code"] if den_role == "commune"
-                        else place["district_code"] + f"-{den_role}")
+        den_reporter = (
+            place["unit_code"] if den_role == "commune" else place["district_code"] + f"-{den_role}"
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(den > 0, num / den * ind.factor, np.nan)
-        indicators.append(place.assign(
-            indicator_code=ind.code, indicator_name_vi=ind.name_vi, indicator_name_en=ind.name_en,
-            indicator_unit=ind.unit, factor=float(ind.factor), numerator_element=ind.numerator,
-            numerator_name_vi=ref.elements[ind.numerator].name_vi,
-            numerator_name_en=ref.elements[ind.numerator].name_en,
-            denominator_element=ind.denominator,
-            denominator_name_vi=ref.elements[ind.denominator].name_vi,
-            denominator_name_en=ref.elements[ind.denominator].name_en,
-            reporter_code=reporter, numerator_reporter_code=reporter,
-            denominator_reporter_code=den_reporter, numerator=num, denominator=den, value=value,
-        ))
+        indicators.append(
+            place.assign(
+                indicator_code=ind.code,
+                indicator_name_vi=ind.name_vi,
+                indicator_name_en=ind.name_en,
+                indicator_unit=ind.unit,
+                factor=float(ind.factor),
+                numerator_element=ind.numerator,
+                numerator_name_vi=ref.elements[ind.numerator].name_vi,
+                numerator_name_en=ref.elements[ind.numerator].name_en,
+                denominator_element=ind.denominator,
+                denominator_name_vi=ref.elements[ind.denominator].name_vi,
+                denominator_name_en=ref.elements[ind.denominator].name_en,
+                reporter_code=reporter,
+                numerator_reporter_code=reporter,
+                denominator_reporter_code=den_reporter,
+                numerator=num,
+                denominator=den,
+                value=value,
+            )
+        )
     indicator_checks = pd.concat(indicators, ignore_index=True)
 
-    commune = place.assign(commune_reporter_code=place["unit_code"],
-                           **{f"{a}_reporter_code": place["district_code"] + f"-{a}"
-                              for a in AGENCIES})
+    commune = place.assign(
+        commune_reporter_code=place["unit_code"],
+        **{f"{a}_reporter_code": place["district_code"] + f"-{a}" for a in AGENCIES},
+    )
     for code in BASE:
         commune[code] = np.round(BASE[code] * scale)
     bad = rng.random(n)
     commune.loc[bad < 0.003, "deaths_neonatal"] = commune["deaths_under1"] + 2
     commune.loc[(bad >= 0.003) & (bad < 0.006), "abused_cases_police"] = commune["abused"] + 2
     commune["u5_weighed_per_pop_under5"] = commune["u5_weighed"] / commune["pop_under5"].clip(1)
-    return {"marts.qa_expected_returns": returns, "marts.qa_element_checks": element_checks,
-            "marts.qa_indicator_checks": indicator_checks, "marts.qa_commune_checks": commune}
+    return {
+        "marts.qa_expected_returns": returns,
+        "marts.qa_element_checks": element_checks,
+        "marts.qa_indicator_checks": indicator_checks,
+        "marts.qa_commune_checks": commune,
+    }
 
 
 def write(url: str, tables: dict[str, pd.DataFrame]) -> None:
@@ -133,8 +170,13 @@ def write(url: str, tables: dict[str, pd.DataFrame]) -> None:
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-national-"))
     url = sys.argv[1] if len(sys.argv) > 1 else str(root / "warehouse.duckdb")
-    settings = Settings(inbox=root / "inbox", warehouse=url, reports=root / "reports",
-                        archive=root / "archive", contacts=root / "contacts.csv")
+    settings = Settings(
+        inbox=root / "inbox",
+        warehouse=url,
+        reports=root / "reports",
+        archive=root / "archive",
+        contacts=root / "contacts.csv",
+    )
     tables = national_tables()
     print({t: len(f) for t, f in tables.items()})
     started = time.perf_counter()
@@ -158,6 +200,7 @@ def main() -> None:
                 return fn(*args, **kwargs)
             finally:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+
         return wrapper
 
     runner.read_check_table = timed("read tables", runner.read_check_table)  # type: ignore[assignment]

@@ -49,8 +49,10 @@ def planted_world(cycle: str = "2024-Y") -> Planted:
     expected: set[FindingId] = set()
 
     world.missing |= {c[0], "402-education"}
-    expected |= {("completeness.missing_return", c[0], c[0], None, None),
-                 ("completeness.missing_return", "402-education", "402", None, None)}
+    expected |= {
+        ("completeness.missing_return", c[0], c[0], None, None),
+        ("completeness.missing_return", "402-education", "402", None, None),
+    }
 
     world.set(c[1], "child_labour_5_17", None)  # CT10's numerator: a missing part is no finding
     expected.add(("completeness.missing_element", c[1], c[1], "child_labour_5_17", None))
@@ -59,21 +61,26 @@ def planted_world(cycle: str = "2024-Y") -> Planted:
     expected.add(("timeliness.late_return", c[2], c[2], None, None))
 
     world.set(c[3], "pop_children", 3000, history=[1164, 1212, 1188, 1200])  # x2.5
-    expected |= {("over_time.modified_z", c[3], c[3], "pop_children", None),
-                 ("over_time.ratio_to_mean3", c[3], c[3], "pop_children", None)}
+    expected |= {
+        ("over_time.modified_z", c[3], c[3], "pop_children", None),
+        ("over_time.ratio_to_mean3", c[3], c[3], "pop_children", None),
+    }
 
     # +41% on a noisy history: outside ±33%, but |modified z| = 2.0
     world.set(c[4], "children_consulted", 480, history=[180, 300, 420, 300])
     expected.add(("over_time.ratio_to_mean3", c[4], c[4], "children_consulted", None))
 
     world.set(c[5], "u1_fully_vaccinated", 95)  # > u1_total 88; CT05a = 108% is not reported twice
-    expected.add(("consistency.numerator_le_denominator", health, c[5], "u1_fully_vaccinated",
-                  "CT05a"))
+    expected.add(
+        ("consistency.numerator_le_denominator", health, c[5], "u1_fully_vaccinated", "CT05a")
+    )
 
     world.indicator_overrides[(c[6], "CT23")] = 250.0  # a wrong factor, say: parts are fine
     world.indicator_overrides[(c[6], "CT03b")] = 1200.0
-    expected |= {("range.indicator_possible_range", c[6], c[6], "children_aware", "CT23"),
-                 ("range.indicator_possible_range", health, c[6], "deaths_under1", "CT03b")}
+    expected |= {
+        ("range.indicator_possible_range", c[6], c[6], "children_aware", "CT23"),
+        ("range.indicator_possible_range", health, c[6], "deaths_under1", "CT03b"),
+    }
 
     world.set(c[7], "deaths_neonatal", 5)  # > deaths_under1 2
     expected.add(("consistency.deaths_chain", health, c[7], "deaths_neonatal", None))
@@ -86,8 +93,9 @@ def planted_world(cycle: str = "2024-Y") -> Planted:
     expected.add(("consistency.injury_deaths_le_injuries", c[9], c[9], "injury_deaths", None))
 
     world.set(c[10], "special_supported", 45)  # > special_circumstances 40: CT08b's parts
-    expected.add(("consistency.numerator_le_denominator", c[10], c[10], "special_supported",
-                  "CT08b"))
+    expected.add(
+        ("consistency.numerator_le_denominator", c[10], c[10], "special_supported", "CT08b")
+    )
 
     world.set(c[11], "u5_weighed", 430)  # > 1.05 x pop_under5 400 = 420
     expected.add(("cross_source.u5_weighed_vs_pop_under5", health, c[11], "u5_weighed", None))

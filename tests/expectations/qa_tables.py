@@ -23,29 +23,67 @@ PROVINCE = "38"
 
 BASE: dict[str, float] = {
     # commune
-    "pop_children": 1200, "pop_under5": 400, "pop_under8": 640, "pop_age5": 80,
-    "pop_5_17": 1000, "pop_7_15": 700, "pop_11_15": 380, "child_friendly_commune": 1,
-    "play_space": 1, "u8_ecd_services": 600, "special_circumstances": 40,
-    "special_supported": 36, "abused": 2, "child_labour_5_17": 5, "injuries": 12,
-    "injury_deaths": 1, "emergency_needing": 10, "emergency_supported": 9, "child_marriages": 1,
-    "u5_birth_registered": 395, "children_consulted": 300, "children_aware": 500,
+    "pop_children": 1200,
+    "pop_under5": 400,
+    "pop_under8": 640,
+    "pop_age5": 80,
+    "pop_5_17": 1000,
+    "pop_7_15": 700,
+    "pop_11_15": 380,
+    "child_friendly_commune": 1,
+    "play_space": 1,
+    "u8_ecd_services": 600,
+    "special_circumstances": 40,
+    "special_supported": 36,
+    "abused": 2,
+    "child_labour_5_17": 5,
+    "injuries": 12,
+    "injury_deaths": 1,
+    "emergency_needing": 10,
+    "emergency_supported": 9,
+    "child_marriages": 1,
+    "u5_birth_registered": 395,
+    "children_consulted": 300,
+    "children_aware": 500,
     "children_participating": 150,
     # health
-    "live_births": 90, "deaths_neonatal": 1, "deaths_under1": 2, "deaths_under5": 3,
-    "u5_weighed": 390, "u5_underweight": 40, "u5_measured": 385, "u5_stunted": 70,
-    "u5_overweight": 15, "u1_total": 88, "u1_fully_vaccinated": 85, "u5_fully_vaccinated": 380,
-    "hiv_exposed_infants": 2, "hiv_infants_positive": 0,
+    "live_births": 90,
+    "deaths_neonatal": 1,
+    "deaths_under1": 2,
+    "deaths_under5": 3,
+    "u5_weighed": 390,
+    "u5_underweight": 40,
+    "u5_measured": 385,
+    "u5_stunted": 70,
+    "u5_overweight": 15,
+    "u1_total": 88,
+    "u1_fully_vaccinated": 85,
+    "u5_fully_vaccinated": 380,
+    "hiv_exposed_infants": 2,
+    "hiv_infants_positive": 0,
     # education
-    "schools_total": 6, "schools_with_toilets": 6, "schools_psych_support": 3,
-    "schools_disability_ready": 2, "u5_assessed": 350, "u5_developing_well": 320,
-    "age5_in_preschool": 78, "primary_cohort": 70, "primary_completed": 69,
-    "primary_enrolled": 380, "primary_dropouts": 1, "lowersec_cohort": 60,
-    "lowersec_completed": 57, "lowersec_enrolled": 300, "lowersec_dropouts": 2,
-    "disabled_learning_needs": 8, "disabled_in_education": 7,
+    "schools_total": 6,
+    "schools_with_toilets": 6,
+    "schools_psych_support": 3,
+    "schools_disability_ready": 2,
+    "u5_assessed": 350,
+    "u5_developing_well": 320,
+    "age5_in_preschool": 78,
+    "primary_cohort": 70,
+    "primary_completed": 69,
+    "primary_enrolled": 380,
+    "primary_dropouts": 1,
+    "lowersec_cohort": 60,
+    "lowersec_completed": 57,
+    "lowersec_enrolled": 300,
+    "lowersec_dropouts": 2,
+    "disabled_learning_needs": 8,
+    "disabled_in_education": 7,
     # police
     "abused_cases_police": 1,
 }
 """Clean figures of one commune: every consistency rule holds."""
+
 
 def steady(value: float) -> list[float]:
     """Four earlier comparable values close to `value` (oldest first)."""
@@ -67,8 +105,11 @@ class Figure:
 def history_stats(value: float | None, earlier: list[float]) -> dict[str, float | None]:
     """The over-time measures as the README defines them."""
     stats: dict[str, float | None] = {
-        "history_cycles": len(earlier), "history_median": None, "modified_z": None,
-        "mean3": None, "ratio_to_mean3": None,
+        "history_cycles": len(earlier),
+        "history_median": None,
+        "modified_z": None,
+        "mean3": None,
+        "ratio_to_mean3": None,
     }
     if earlier:
         median = statistics.median(earlier)
@@ -105,8 +146,9 @@ class World:
                 world.figures[(code, element)] = Figure(value)
         return world
 
-    def set(self, commune: str, element: str, value: float | None,
-            history: list[float] | None = None) -> None:
+    def set(
+        self, commune: str, element: str, value: float | None, history: list[float] | None = None
+    ) -> None:
         self.figures[(commune, element)] = Figure(value, history)
 
     # -- who reports what ----------------------------------------------------------------------
@@ -126,9 +168,15 @@ class World:
     def _place(self, commune: str) -> dict[str, object]:
         unit = reference().commune("pre_reform", commune)
         assert unit is not None
-        return {"cycle": self.cycle.id, "hierarchy": self.cycle.hierarchy, "unit_code": commune,
-                "unit_level": "commune", "unit_name": unit.name_vi, "district_code": DISTRICT,
-                "province_code": PROVINCE}
+        return {
+            "cycle": self.cycle.id,
+            "hierarchy": self.cycle.hierarchy,
+            "unit_code": commune,
+            "unit_level": "commune",
+            "unit_name": unit.name_vi,
+            "district_code": DISTRICT,
+            "province_code": PROVINCE,
+        }
 
     def expected_returns(self) -> pd.DataFrame:
         ref = reference()
@@ -139,21 +187,41 @@ class World:
         for code in self.reporters():
             if "-" in code:
                 role = code.split("-")[1]
-                place = {"cycle": self.cycle.id, "hierarchy": self.cycle.hierarchy,
-                         "unit_code": DISTRICT, "unit_level": "district",
-                         "unit_name": district.name_vi, "district_code": DISTRICT,
-                         "province_code": PROVINCE}
+                place = {
+                    "cycle": self.cycle.id,
+                    "hierarchy": self.cycle.hierarchy,
+                    "unit_code": DISTRICT,
+                    "unit_level": "district",
+                    "unit_name": district.name_vi,
+                    "district_code": DISTRICT,
+                    "province_code": PROVINCE,
+                }
                 name = agency_name_vi(role, district)
             else:
                 role, place = "commune", self._place(code)
                 name = str(place["unit_name"])
             received = code not in self.missing
-            submitted = (date(due.year, due.month, 20) if code in self.late
-                         else date(due.year, due.month, 1)) if received else None
-            rows.append({**place, "reporter_code": code, "reporter_role": role,
-                         "reporter_name": name, "is_received": received, "due_date": due,
-                         "submitted_on": submitted,
-                         "is_on_time": (submitted <= due) if submitted else None})
+            submitted = (
+                (
+                    date(due.year, due.month, 20)
+                    if code in self.late
+                    else date(due.year, due.month, 1)
+                )
+                if received
+                else None
+            )
+            rows.append(
+                {
+                    **place,
+                    "reporter_code": code,
+                    "reporter_role": role,
+                    "reporter_name": name,
+                    "is_received": received,
+                    "due_date": due,
+                    "submitted_on": submitted,
+                    "is_on_time": (submitted <= due) if submitted else None,
+                }
+            )
         return pd.DataFrame(rows)
 
     def element_checks(self) -> pd.DataFrame:
@@ -163,18 +231,29 @@ class World:
             if code in self.missing:
                 continue
             role = code.split("-")[1] if "-" in code else "commune"
-            name = (agency_name_vi(role, ref.unit("pre_reform", "district", DISTRICT))  # type: ignore[arg-type]
-                    if "-" in code else self._place(code)["unit_name"])
+            name = (
+                agency_name_vi(role, ref.unit("pre_reform", "district", DISTRICT))  # type: ignore[arg-type]
+                if "-" in code
+                else self._place(code)["unit_name"]
+            )
             for commune in self.communes if "-" in code else [code]:
                 for element in ref.elements_by_role[role]:
                     figure = self.figures[(commune, element)]
                     meta = ref.elements[element]
-                    rows.append({**self._place(commune), "reporter_code": code,
-                                 "reporter_role": role, "reporter_name": name,
-                                 "element_code": element, "element_kind": meta.kind,
-                                 "element_name_vi": meta.name_vi, "element_name_en": meta.name_en,
-                                 "value": figure.value,
-                                 **history_stats(figure.value, figure.earlier())})
+                    rows.append(
+                        {
+                            **self._place(commune),
+                            "reporter_code": code,
+                            "reporter_role": role,
+                            "reporter_name": name,
+                            "element_code": element,
+                            "element_kind": meta.kind,
+                            "element_name_vi": meta.name_vi,
+                            "element_name_en": meta.name_en,
+                            "value": figure.value,
+                            **history_stats(figure.value, figure.earlier()),
+                        }
+                    )
         return pd.DataFrame(rows)
 
     def indicator_checks(self) -> pd.DataFrame:
@@ -187,38 +266,51 @@ class World:
                 num_el, den_el = indicator.numerator, indicator.denominator
                 numerator = self.reported(commune, num_el)
                 denominator = self.reported(commune, den_el)
-                value = (numerator / denominator * indicator.factor
-                         if numerator is not None and denominator else None)
+                value = (
+                    numerator / denominator * indicator.factor
+                    if numerator is not None and denominator
+                    else None
+                )
                 value = self.indicator_overrides.get((commune, indicator.code), value)
-                rows.append({
-                    **self._place(commune), "indicator_code": indicator.code,
-                    "indicator_name_vi": indicator.name_vi, "indicator_name_en": indicator.name_en,
-                    "indicator_unit": indicator.unit, "factor": float(indicator.factor),
-                    "numerator_element": num_el,
-                    "numerator_name_vi": ref.elements[num_el].name_vi,
-                    "numerator_name_en": ref.elements[num_el].name_en,
-                    "denominator_element": den_el,
-                    "denominator_name_vi": ref.elements[den_el].name_vi,
-                    "denominator_name_en": ref.elements[den_el].name_en,
-                    "reporter_code": self.reporter_of(commune, num_el),
-                    "numerator_reporter_code": self.reporter_of(commune, num_el),
-                    "denominator_reporter_code": self.reporter_of(commune, den_el),
-                    "numerator": numerator, "denominator": denominator, "value": value,
-                })
+                rows.append(
+                    {
+                        **self._place(commune),
+                        "indicator_code": indicator.code,
+                        "indicator_name_vi": indicator.name_vi,
+                        "indicator_name_en": indicator.name_en,
+                        "indicator_unit": indicator.unit,
+                        "factor": float(indicator.factor),
+                        "numerator_element": num_el,
+                        "numerator_name_vi": ref.elements[num_el].name_vi,
+                        "numerator_name_en": ref.elements[num_el].name_en,
+                        "denominator_element": den_el,
+                        "denominator_name_vi": ref.elements[den_el].name_vi,
+                        "denominator_name_en": ref.elements[den_el].name_en,
+                        "reporter_code": self.reporter_of(commune, num_el),
+                        "numerator_reporter_code": self.reporter_of(commune, num_el),
+                        "denominator_reporter_code": self.reporter_of(commune, den_el),
+                        "numerator": numerator,
+                        "denominator": denominator,
+                        "value": value,
+                    }
+                )
         return pd.DataFrame(rows)
 
     def commune_checks(self) -> pd.DataFrame:
         rows = []
         for commune in self.communes:
-            row: dict[str, object] = {**self._place(commune), "commune_reporter_code": commune,
-                                      **{f"{a}_reporter_code": f"{DISTRICT}-{a}"
-                                         for a in AGENCIES}}
+            row: dict[str, object] = {
+                **self._place(commune),
+                "commune_reporter_code": commune,
+                **{f"{a}_reporter_code": f"{DISTRICT}-{a}" for a in AGENCIES},
+            }
             for element in BASE:
                 row[element] = self.reported(commune, element)
             weighed, under5 = row["u5_weighed"], row["pop_under5"]
             row["u5_weighed_per_pop_under5"] = (
                 weighed / max(under5, 1)  # type: ignore[operator,call-overload]
-                if weighed is not None and under5 is not None else None
+                if weighed is not None and under5 is not None
+                else None
             )
             rows.append(row)
         return pd.DataFrame(rows)
@@ -232,8 +324,12 @@ class World:
         }
 
 
-def write_tables(url: str, worlds: list[World], suites: list[Suite] | None = None,
-                 drop_columns: dict[str, str] | None = None) -> None:
+def write_tables(
+    url: str,
+    worlds: list[World],
+    suites: list[Suite] | None = None,
+    drop_columns: dict[str, str] | None = None,
+) -> None:
     """(Re)create the check-ready tables in a warehouse with the suites' declared columns and
     types, holding the rows of every world (cycle)."""
     suites = suites or load_suites()
@@ -256,5 +352,7 @@ def write_tables(url: str, worlds: list[World], suites: list[Suite] | None = Non
 def finding_ids(frame: pd.DataFrame) -> set[tuple[object, ...]]:
     """(rule_id, reporter_code, unit_code, element_code, indicator_code) of each finding."""
     columns = ["rule_id", "reporter_code", "unit_code", "element_code", "indicator_code"]
-    return {tuple(None if pd.isna(v) else v for v in row)
-            for row in frame[columns].itertuples(index=False)}
+    return {
+        tuple(None if pd.isna(v) else v for v in row)
+        for row in frame[columns].itertuples(index=False)
+    }

@@ -6,8 +6,10 @@ from expectations.gx_runtime import unexpected_keys
 
 
 def test_unexpected_keys_from_rows_or_columns() -> None:
-    rows = [{"value": 5.0, "unit_code": "16204", "element_code": "abused"},
-            {"value": 7.0, "unit_code": "16207", "element_code": "abused"}]
+    rows = [
+        {"value": 5.0, "unit_code": "16204", "element_code": "abused"},
+        {"value": 7.0, "unit_code": "16207", "element_code": "abused"},
+    ]
     columns = [{"unit_code": ["16204", "16207"], "element_code": ["abused", "abused"]}]
     expected = [["16204", "abused"], ["16207", "abused"]]
     for shape in (rows, columns, columns[0]):

@@ -65,8 +65,9 @@ def test_gx_is_quiet(gx: ModuleType) -> None:
     assert getattr(logging, "_warnings_showwarning", None) is None
 
 
-def test_clean_data_gives_no_findings(gx: ModuleType, tmp_path: Path,
-                                      capfd: pytest.CaptureFixture[str]) -> None:
+def test_clean_data_gives_no_findings(
+    gx: ModuleType, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     summary = validate(tmp_path, [World.clean()])
     out, err = capfd.readouterr()
     assert out == ""
@@ -107,11 +108,14 @@ def test_findings_place_and_explain_the_problem(planted_run: PlantedRun) -> None
     assert list(findings.columns) == list(FINDING_COLUMNS)
     assert findings["finding_key"].is_unique
     assert findings[["district_code", "province_code"]].drop_duplicates().values.tolist() == [
-        ["402", "38"]]
+        ["402", "38"]
+    ]
 
     c = planted.world.communes
-    agency = findings[(findings["rule_id"] == "completeness.missing_return")
-                      & (findings["reporter_code"] == "402-education")].iloc[0]
+    agency = findings[
+        (findings["rule_id"] == "completeness.missing_return")
+        & (findings["reporter_code"] == "402-education")
+    ].iloc[0]
     assert agency["unit_code"] == "402"
     assert agency["unit_level"] == "district"
     assert "Phòng Giáo dục và Đào tạo huyện Như Xuân" in agency["message_vi"]
@@ -128,20 +132,23 @@ def test_findings_place_and_explain_the_problem(planted_run: PlantedRun) -> None
     assert "is 3,000" in spike["message_en"]
     assert "trung vị 1.194 qua 4 kỳ" in spike["message_vi"]
 
-    deaths = findings[(findings["rule_id"] == "consistency.deaths_chain")
-                      & (findings["unit_code"] == c[7])].iloc[0]
+    deaths = findings[
+        (findings["rule_id"] == "consistency.deaths_chain") & (findings["unit_code"] == c[7])
+    ].iloc[0]
     assert deaths["observed_value"] == 5
     assert deaths["expected_value"] == "<= 2 (deaths_under1)"
     assert "(5)" in deaths["message_vi"]
     assert "402-health" in deaths["message_vi"]
-    assert deaths["unit_name"] == planted.world.expected_returns().set_index("reporter_code").loc[
-        c[7], "unit_name"]
+    assert (
+        deaths["unit_name"]
+        == planted.world.expected_returns().set_index("reporter_code").loc[c[7], "unit_name"]
+    )
 
-    ratio = findings[(findings["rule_id"] == "over_time.ratio_to_mean3")
-                     & (findings["unit_code"] == c[4])].iloc[0]
+    ratio = findings[
+        (findings["rule_id"] == "over_time.ratio_to_mean3") & (findings["unit_code"] == c[4])
+    ].iloc[0]
     assert "bằng 141% mức trung bình ba kỳ cùng loại trước (340,0)" in ratio["message_vi"]
-    assert "141% of the mean of the previous three comparable cycles (340.0)" in \
-        ratio["message_en"]
+    assert "141% of the mean of the previous three comparable cycles (340.0)" in ratio["message_en"]
 
 
 def test_a_failing_expectation_really_fails(planted_run: PlantedRun) -> None:
@@ -165,16 +172,18 @@ def test_a_failing_expectation_really_fails(planted_run: PlantedRun) -> None:
         good = run.validate(
             suite, frame[frame["unit_code"].isin(planted.world.communes[14:])].copy()
         )
-    deaths = [o for o in bad.outcomes
-              if suite.rules[o.rule_index].element_code == "deaths_neonatal"]
+    deaths = [
+        o for o in bad.outcomes if suite.rules[o.rule_index].element_code == "deaths_neonatal"
+    ]
     assert [(o.success, o.unexpected_count) for o in deaths] == [(False, 1)]
     assert deaths[0].unexpected_keys["unit_code"].tolist() == [planted.world.communes[7]]
     assert good.success
     assert all(o.success and o.unexpected_count == 0 for o in good.outcomes)
 
 
-def test_validating_again_gives_the_same_rows(gx: ModuleType, tmp_path: Path,
-                                              planted: Planted) -> None:
+def test_validating_again_gives_the_same_rows(
+    gx: ModuleType, tmp_path: Path, planted: Planted
+) -> None:
     settings = make_settings(tmp_path)
     earlier = planted_world("2023-Y").world
     write_tables(settings.warehouse, [earlier, planted.world])
@@ -229,8 +238,11 @@ def test_a_missing_table_is_named(gx: ModuleType, tmp_path: Path) -> None:
 
 def test_a_missing_column_is_named(gx: ModuleType, tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    write_tables(settings.warehouse, [World.clean(communes=2)],
-                 drop_columns={"marts.qa_element_checks": "ratio_to_mean3"})
+    write_tables(
+        settings.warehouse,
+        [World.clean(communes=2)],
+        drop_columns={"marts.qa_element_checks": "ratio_to_mean3"},
+    )
     with pytest.raises(CheckTableError, match=r"lacks column.*ratio_to_mean3"):
         run_validation(settings, CYCLE)
 

@@ -37,7 +37,9 @@ def test_every_rule_of_issue_4_with_its_severity() -> None:
 def test_suites_name_their_tables_and_keys() -> None:
     suites = load_suites()
     assert [s.table for s in suites] == [
-        "marts.qa_expected_returns", "marts.qa_element_checks", "marts.qa_indicator_checks",
+        "marts.qa_expected_returns",
+        "marts.qa_element_checks",
+        "marts.qa_indicator_checks",
         "marts.qa_commune_checks",
     ]
     for suite in suites:
@@ -102,11 +104,12 @@ def test_a_rule_gx_cannot_build_is_refused_not_dropped(gx: ModuleType, tmp_path:
         ({"meta.message_vi": ""}, "missing 'message_vi'"),
         ({"meta.message_en": "{unknown_column} is off"}, "not declared.*unknown_column"),
         ({"kwargs.column_A": "deaths_total"}, "not declared.*deaths_total"),
-        ({"kwargs.row_condition": 'deaths_under1 > 0'}, "condition object, not a string"),
+        ({"kwargs.row_condition": "deaths_under1 > 0"}, "condition object, not a string"),
     ],
 )
-def test_malformed_rules_are_refused(tmp_path: Path, change: dict[str, object],
-                                     message: str) -> None:
+def test_malformed_rules_are_refused(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
     with pytest.raises(SuiteError, match=message):
         parse_suite(_copy_suite(tmp_path, change))
 
