@@ -206,11 +206,14 @@ def _record_seed_versions(warehouse: Warehouse, versions: dict[str, str]) -> Non
 
 # -- running dbt ---------------------------------------------------------------------------------
 def _ensure_sources(warehouse: Warehouse) -> None:
-    """The raw layer dbt reads must exist, even before the first ingest."""
+    """The raw layer and the quality layer dbt reads must exist, even before the first ingest
+    or the first validation (`marts.fct_quality_issues` is a view over quality.findings)."""
+    from expectations.findings import ensure_quality_layer
     from ingest.raw_layer import ensure_raw_layer
 
     with warehouse.connect() as con:
         ensure_raw_layer(con)
+        ensure_quality_layer(con)
 
 
 def _work_dir(warehouse: Warehouse) -> contextlib.AbstractContextManager[str]:

@@ -10,5 +10,9 @@
 {% endmacro %}
 
 {% macro postgres__analyze_relation() %}
+    {#- a view has no statistics of its own (PostgreSQL only warns that it skips it) -#}
+    {%- if config.get('materialized') == 'view' -%}
+        {{ return('') }}
+    {%- endif -%}
     {{ return('analyze ' ~ this) }}
 {% endmacro %}

@@ -26,11 +26,12 @@
 {% endmacro %}
 
 
-{% macro cycle_filter(column='cycle', with_previous=false) %}
+{% macro cycle_filter(column='cycle', with_previous=false, with_later=false) %}
     {#- A predicate on `column` limiting an incremental run to the requested cycles (and, with
-        with_previous, the previous comparable cycles whose figures they are compared with).
-        Always true on a full build, on the first build of a model, or in a unit test (which
-        has no `this`). -#}
+        with_previous, the previous comparable cycles whose figures they are compared with;
+        with with_later, every later cycle of the same kind in the same hierarchy, whose history
+        holds the requested cycles). Always true on a full build, on the first build of a
+        model, or in a unit test (which has no `this`). -#}
     {%- set ids = requested_cycles() -%}
     {%- if ids is none or this is none or not is_incremental() -%}
         1 = 1
@@ -41,6 +42,28 @@
                 {%- do wanted.append(previous_comparable_cycle_id(cycle_id)) -%}
             {%- endfor -%}
         {%- endif -%}
+        {%- if with_later %}({% endif -%}
         {{ column }} in ({% for cycle_id in wanted | unique %}'{{ cycle_id }}'{{ ', ' if not loop.last }}{% endfor %})
+        {%- if with_later -%}
+            {%- for cycle_id in ids %}
+            or {{ later_comparable_cycles(column, cycle_id) }}
+            {%- endfor -%})
+        {%- endif -%}
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro later_comparable_cycles(column, cycle_id) %}
+    {#- A predicate: `column` is a cycle of cycle_id's kind after it in the same hierarchy
+        (2023-Y -> 2024-Y, but not 2025-Y, which is after the reform). Cycle ids of one kind
+        sort as text by year. -#}
+    {%- set parts = cycle_id.split('-') -%}
+    {%- set year, kind = parts[0] | int, parts[1] -%}
+    {%- set last_day_suffix = '-06-30' if kind == 'H1' else '-12-31' -%}
+    {%- set reform_date = var('reform_date') -%}
+    {%- set reform_year = reform_date[:4] | int -%}
+    {#- the last year whose cycle of this kind ends before the reform -#}
+    {%- set last_pre_reform_year = reform_year if (reform_year ~ last_day_suffix) < reform_date else reform_year - 1 -%}
+    ({{ column }} like '%-{{ kind }}' and {{ column }} > '{{ cycle_id }}'
+    {%- if year <= last_pre_reform_year %} and {{ column }} <= '{{ last_pre_reform_year }}-{{ kind }}'{% endif -%})
 {% endmacro %}

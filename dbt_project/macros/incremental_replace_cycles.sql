@@ -1,11 +1,14 @@
 {#- Incremental strategy `replace_cycles`: delete the requested cycles (every cycle without the
     `cycles` var) and insert what the model computed for them. Deleting by the requested list,
-    not by what the new rows hold, also clears a cycle whose rebuild yields no rows. -#}
+    not by what the new rows hold, also clears a cycle whose rebuild yields no rows. A model
+    whose rows depend on every earlier comparable cycle (over-time history) sets
+    `meta: {rebuild_later_cycles: true}`: the later cycles of the same kind and hierarchy are
+    replaced too, and the model must compute them (`cycle_filter(with_later=true)`). -#}
 {% macro get_incremental_replace_cycles_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }} where {{ cycle_filter('cycle') }};
+    delete from {{ target }} where {{ cycle_filter('cycle', with_later=config.meta_get('rebuild_later_cycles', false)) }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {% endmacro %}
