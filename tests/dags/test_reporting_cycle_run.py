@@ -62,7 +62,8 @@ def settings_in(base: Path, inbox: Path) -> Settings:
 def table(settings: Settings, name: str, key: list[str]) -> pd.DataFrame:
     with Warehouse(settings.warehouse).connect(read_only=True) as con:
         frame = con.query_df(f"select * from {name}")
-    frame = frame.drop(columns=[c for c in ("archive_path", "run_key") if c in frame.columns])
+    volatile = ("archive_path", "run_key", "validated_at")  # paths and times of the runs
+    frame = frame.drop(columns=[c for c in volatile if c in frame.columns])
     return frame.sort_values(key).reset_index(drop=True)
 
 
