@@ -292,7 +292,10 @@ class _Generator:
                     ],
                 )
             ret.submitted_on = self._format_date(sent, ret, rng)
-            received = self._received(sent, rng)
+            # Without submitted_on the day received counts: an on-time return must arrive by
+            # the deadline too (a late one is planted, and declared, above).
+            latest = None if ret.submitted_on or file_plan == "late" else due
+            received = self._received(sent, rng, latest)
             if file_plan == "invalid_file":
                 reason = self._break_file(
                     ret,
@@ -480,7 +483,7 @@ class _Generator:
             return
         # implausible
         options = {
-            "commune": ["numerator_gt_denominator", "population_chain", "spike"],
+            "commune": ["numerator_gt_denominator", "injury_chain", "population_chain", "spike"],
             "health": ["deaths_chain", "u5_weighed_vs_pop", "spike"],
             "education": ["numerator_gt_denominator"],
             "police": ["abused_vs_police"],
@@ -518,6 +521,10 @@ class _Generator:
         elif kind == "numerator_gt_denominator":
             set_value("primary_completed", fig["education"]["primary_cohort"] + 3)
             found = [finding("consistency.numerator_le_denominator", "primary_completed", "CT17a")]
+        elif kind == "injury_chain":
+            # small counts: exempt from the over-time rules, so the chain is the only finding
+            set_value("injury_deaths", fig["commune"]["injuries"] + 1)
+            found = [finding("consistency.injury_deaths_le_injuries", "injury_deaths")]
         elif kind == "population_chain":
             set_value("pop_age5", fig["commune"]["pop_under8"] + 4)
             found = [finding("consistency.population_chain", "pop_age5")]
@@ -571,12 +578,14 @@ class _Generator:
             return None  # no submitted_on column: the received date counts
         return day.strftime("%d/%m/%Y") if rng.random() < 0.5 else day.isoformat()
 
-    def _received(self, sent: date, rng: random.Random) -> datetime:
-        local = datetime.combine(
-            sent + timedelta(days=rng.choice((0, 0, 1, 2))),
-            time(rng.randint(7, 16), rng.randint(0, 59)),
-        )
-        return local - LOCAL_UTC_OFFSET  # mtimes are UTC
+    def _received(self, sent: date, rng: random.Random, latest: date | None = None) -> datetime:
+        """When the file lands in the inbox: the day it was sent or up to two days later (never
+        after `latest`), in office hours, as a UTC time (file mtimes are UTC)."""
+        day = sent + timedelta(days=rng.choice((0, 0, 1, 2)))
+        if latest is not None:
+            day = min(day, latest)
+        local = datetime.combine(day, time(rng.randint(7, 16), rng.randint(0, 59)))
+        return local - LOCAL_UTC_OFFSET
 
     def _break_file(self, ret: ReturnFile, cycle: Cycle, how: str) -> str:
         if how == "corrupt":

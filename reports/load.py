@@ -25,7 +25,7 @@ import pandas as pd
 from core.cycles import Cycle
 from core.reference import AdminUnit, agency_name_vi
 from core.text import fold_diacritics
-from core.warehouse import Warehouse
+from core.warehouse import Warehouse, WarehouseConnection
 from reports import suppress
 from reports.model import (
     BreakdownCell,
@@ -169,6 +169,14 @@ class CycleMarts:
     indicators: pd.DataFrame
 
 
+def _quality_checked(con: WarehouseConnection, cycle: Cycle) -> bool:
+    """Whether the quality suites have run on the cycle (`cycle validate` logs each run)."""
+    if not con.table_exists("quality", "validation_runs"):
+        return False
+    rows = con.query("select count(*) from quality.validation_runs where cycle = ?", [cycle.id])
+    return bool(rows[0][0])
+
+
 def load_cycle(warehouse: str | Warehouse, cycle: Cycle) -> CycleMarts:
     """Read every mart a cycle's reports need, once, read-only."""
     wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
@@ -196,8 +204,9 @@ def load_cycle(warehouse: str | Warehouse, cycle: Cycle) -> CycleMarts:
                 + ", ".join(f"marts.{m}" for m in absent)
                 + f" (chạy / run `cycle transform {cycle.id}`)"
             )
+        checked = _quality_checked(con, cycle)
         for name, (mart, sql) in QUERIES.items():
-            if name == "quality_issues" and not con.table_exists("marts", mart):
+            if name == "quality_issues" and not (checked and con.table_exists("marts", mart)):
                 frames[name] = None
                 continue
             frames[name] = con.query_df(sql, params[name])

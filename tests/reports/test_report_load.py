@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import duckdb
 import pytest
 from report_marts import SyntheticMarts, synthetic_marts, write_duckdb, write_marts
 from report_support import CYCLE, DISTRICT, POST_CYCLE, POST_PROVINCE, PROVINCE, Planted
@@ -197,6 +198,17 @@ def test_without_quality_findings_the_report_says_checks_have_not_run(
     report = load_report(str(path), CYCLE, "district", DISTRICT)
     assert report.quality_checked is False
     assert report.findings == []
+
+
+def test_a_cycle_never_validated_says_checks_have_not_run(
+    tmp_path: Path, marts: SyntheticMarts
+) -> None:
+    # the findings view exists as soon as dbt has run, but `cycle validate` has not
+    path = write_duckdb(tmp_path / "w.duckdb", marts)
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from quality.validation_runs")
+    report = load_report(str(path), CYCLE, "district", DISTRICT)
+    assert report.quality_checked is False
 
 
 def test_a_missing_mart_is_named(tmp_path: Path, marts: SyntheticMarts) -> None:

@@ -3,13 +3,9 @@
 planted problem with the right rule, reporter, unit, element and indicator in
 `marts.fct_quality_issues`, and nothing else.
 
-Nothing else but one thing the generator plants without declaring it: a return without a
-`submitted_on` counts as delivered on the day it arrived (the project's rule), and the
-generator lets a return arrive up to two days after it was "sent", so one sent the day before
-its deadline can arrive after it: late, but not declared late in planted.json. Such returns are
-identified from the raw layer and core.calendar, independently of the models, and allowed (the
-seed below has none); the strict xfail below shows one on another seed and turns red when
-the generator is fixed.
+A return without `submitted_on` counts as delivered on the day it arrived (the project's rule);
+`test_the_generator_declares_every_late_return` checks, independently of the models, that the
+generator never lets such a return arrive late without declaring it.
 """
 
 from __future__ import annotations
@@ -123,7 +119,7 @@ def undeclared_late_returns(settings: Settings, planted: list[dict[str, Any]]) -
 def test_every_planted_problem_is_found(validated: Validated) -> None:
     expected = planted_findings(validated.planted)
     assert len(expected) > 80
-    assert {finding[1] for finding in expected} == {
+    assert {finding[1] for finding in expected} >= {
         "completeness.missing_return",
         "completeness.missing_element",
         "timeliness.late_return",
@@ -138,23 +134,16 @@ def test_every_planted_problem_is_found(validated: Validated) -> None:
     assert not missed, sorted(missed, key=str)
 
 
-def test_nothing_else_is_found_but_the_generators_undeclared_late_returns(
-    validated: Validated,
-) -> None:
+def test_nothing_else_is_found(validated: Validated) -> None:
     found = found_findings(validated.findings)
     assert len(found) == len(set(found))  # one row per finding
     extras = set(found) - planted_findings(validated.planted)
-    assert extras == undeclared_late_returns(validated.settings, validated.planted)
+    assert not extras, sorted(extras, key=str)
 
 
-@pytest.mark.xfail(
-    reason="generator: a return without submitted_on may arrive after its deadline "
-    "(received = sent + 0-2 days) without being declared late in planted.json",
-    strict=True,
-)
 def test_the_generator_declares_every_late_return(tmp_path: Path) -> None:
-    """Seed 1 over 2021-Y..2025-Y: 03421's 2025-H1 csv has no submitted_on, was sent on 14 June
-    and arrived on 16 June, after Tam Đường's deadline of 15 June."""
+    """Seed 1 over 2021-Y..2025-Y once let 03421's 2025-H1 csv (no submitted_on, sent on 14 June)
+    arrive on 16 June, after Tam Đường's deadline of 15 June, undeclared."""
     settings = settings_under(tmp_path)
     cycles = ("2021-Y", "2022-Y", "2023-Y", "2024-Y", "2025-H1", "2025-Y")
     generated = generate_inbox(settings.inbox, cycles, seed=1, file_format="mixed")
