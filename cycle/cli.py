@@ -340,7 +340,7 @@ def demo(seed: int, settings: Settings) -> None:
     result = steps.run(settings, [Cycle.parse(c) for c in DEMO_CYCLES], dry_run_alerts=dry_run)
     click.echo(format_run(result, verbose=False))
     click.echo(
-        f"\nReports: {settings.reports}/<cycle>/index.html  —  warehouse: {settings.warehouse}"
+        f"\nReports: {settings.reports / 'index.html'}  —  warehouse: {settings.warehouse}"
     )
 
 

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from reports.render import ReportSummary
 
 
+STEPS = ("ingest", "transform", "validate", "report", "alert")
+
+
 def settings() -> Settings:
     """Settings from the CYCLE_* environment (as the DAG's workers see it)."""
     return Settings.from_env()
@@ -95,12 +98,12 @@ class RunSummary:
     cycles: list[CycleRun] = field(default_factory=list)
 
     def step_seconds(self) -> dict[str, float]:
-        """Seconds per step over every cycle of the run."""
-        total: dict[str, float] = {}
+        """Seconds per step over every cycle of the run, in the steps' order."""
+        total = dict.fromkeys(STEPS, 0.0)
         for entry in self.cycles:
             for step, seconds in entry.seconds.items():
-                total[step] = total.get(step, 0.0) + seconds
-        return total
+                total[step] += seconds
+        return {step: round(seconds, 2) for step, seconds in total.items()}
 
 
 def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = False) -> RunSummary:

@@ -64,6 +64,28 @@ class IndexEntry:
     """None when the quality checks have not run."""
 
 
+def render_cycles_index(reports_dir: Path) -> str:
+    """The top page of the reports folder: every cycle with reports, latest first."""
+    from core.cycles import Cycle
+
+    cycles = []
+    for folder in sorted(reports_dir.iterdir(), reverse=True):
+        try:
+            cycle = Cycle.parse(folder.name)
+        except ValueError:
+            continue
+        if (folder / "index.html").exists():
+            cycles.append(
+                {
+                    "id": cycle.id,
+                    "kind": cycle.kind,
+                    "data_docs": (folder / "data_docs" / "index.html").exists(),
+                }
+            )
+    cycles.sort(key=lambda c: Cycle.parse(str(c["id"])), reverse=True)
+    return environment().get_template("cycles.html.j2").render(cycles=cycles)
+
+
 def render_index(cycle: str, entries: list[IndexEntry], generated_from: str) -> str:
     provinces = [e for e in entries if e.level == "province"]
     districts: dict[str, list[IndexEntry]] = {}

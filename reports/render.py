@@ -29,7 +29,7 @@ from pathlib import Path
 
 from core.cycles import Cycle
 from core.settings import Settings
-from reports.html import IndexEntry, render_index, write_html
+from reports.html import IndexEntry, render_cycles_index, render_index, write_html
 from reports.load import ReportBuilder, UnitRef, load_cycle
 from reports.model import ReportData, ReportLevel
 from reports.present import report_stem
@@ -126,6 +126,9 @@ def write_reports(settings: Settings, cycle: Cycle, *, workers: int | None = Non
     index = directory / "index.html"
     with _atomic(index) as tmp:
         tmp.write_text(render_index(cycle.id, entries, marts.generated_from), encoding="utf-8")
+    top = settings.reports / "index.html"
+    with _atomic(top) as tmp:
+        tmp.write_text(render_cycles_index(settings.reports), encoding="utf-8")
     reports = [report for report, _ in written]
     keep = {path.name for r in reports for path in (r.xlsx, r.html)} | {index.name}
     removed = []

@@ -101,3 +101,9 @@ def test_a_rerun_renders_only_the_reports_whose_content_changed(
         {p.name for p in third.files if p.suffix == ".html" and p.name in changed} - {"index.html"}
     )
     assert third.unchanged >= len(third.reports) - 3
+
+
+def test_the_reports_folder_has_an_index_of_cycles(rendered: ReportSummary) -> None:
+    top = rendered.directory.parent / "index.html"
+    html = top.read_text(encoding="utf-8")
+    assert f'href="{CYCLE.id}/index.html"' in html and "Consolidated reports by cycle" in html
