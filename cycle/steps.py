@@ -114,21 +114,81 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     Every step is idempotent, so a run can be repeated after a late return."""
     ordered = sorted(set(cycles))
     summary = RunSummary([CycleRun(c.id) for c in ordered])
-    for entry, c in zip(summary.cycles, ordered, strict=True):
-        with _timed(entry, "ingest"):
-            entry.ingest = ingest(settings, c)
-    # one cycle: rebuild it (and what compares with it); several: rebuild everything once
-    with _timed(summary.cycles[-1], "transform"):
-        shared = transform(settings, ordered[-1], full_refresh=len(ordered) > 1)
-    for entry, c in zip(summary.cycles, ordered, strict=True):
-        entry.transform = shared
-        with _timed(entry, "validate"):
-            entry.validate = validate(settings, c)
-        with _timed(entry, "report"):
-            entry.report = report(settings, c)
-        with _timed(entry, "alert"):
-            entry.alert = alert(settings, c, dry_run=dry_run_alerts)
+    with _ValidationProcess() as validator:
+        for entry, c in zip(summary.cycles, ordered, strict=True):
+            with _timed(entry, "ingest"):
+                entry.ingest = ingest(settings, c)
+        # one cycle: rebuild it (and what compares with it); several: rebuild everything once
+        with _timed(summary.cycles[-1], "transform"):
+            shared = transform(settings, ordered[-1], full_refresh=len(ordered) > 1)
+        for entry, c in zip(summary.cycles, ordered, strict=True):
+            entry.transform = shared
+            with _timed(entry, "validate"):
+                entry.validate = validator.validate(settings, c)
+            with _timed(entry, "report"):
+                entry.report = report(settings, c)
+            with _timed(entry, "alert"):
+                entry.alert = alert(settings, c, dry_run=dry_run_alerts)
     return summary
+
+
+class _ValidationProcess:
+    """The validate step in a process of its own, started when a run starts.
+
+    Importing Great Expectations takes ~5 s of one core; this process does it on the other core
+    while ingest and dbt run, then validates each cycle it is sent. Its memory is returned to
+    the system when the run ends. If it cannot start or dies, validation runs here instead."""
+
+    def __enter__(self) -> _ValidationProcess:
+        import multiprocessing
+
+        try:
+            context = multiprocessing.get_context("fork")
+            self._conn, child = context.Pipe()
+            self._process: Any = context.Process(
+                target=_serve_validations, args=(child,), name="cycle-validate", daemon=True
+            )
+            self._process.start()
+            child.close()
+        except (OSError, ValueError):
+            self._process = None
+        return self
+
+    def validate(self, settings: Settings, cycle: Cycle) -> ValidationSummary:
+        if self._process is not None and self._process.is_alive():
+            try:
+                self._conn.send((settings, cycle))
+                ok, result = self._conn.recv()
+            except (EOFError, OSError):
+                self._process = None
+            else:
+                if ok:
+                    return result  # type: ignore[no-any-return]
+                raise result
+        return validate(settings, cycle)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is None:
+            return
+        with contextlib.suppress(OSError, BrokenPipeError):
+            self._conn.send(None)
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+def _serve_validations(conn: Any) -> None:
+    from expectations.gx_runtime import import_gx
+
+    import_gx()
+    while (job := conn.recv()) is not None:
+        try:
+            conn.send((True, validate(*job)))
+        except BaseException as exc:  # sent back and raised in the run, as if validated there
+            try:
+                conn.send((False, exc))
+            except Exception:  # an exception that cannot be pickled
+                conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 @contextlib.contextmanager
