@@ -223,8 +223,9 @@ def print_run(title: str, figures: RunFigures) -> None:
         f"command {figures.wall_seconds:.1f} s (with start-up)"
     )
     print(
-        f"  peak memory (RSS, process tree) {mib(figures.peak_rss_bytes)}; "
-        f"warehouse on disk {mib(figures.warehouse_bytes)}"
+        f"  peak memory of the process tree {mib(figures.peak_pss_bytes)} (PSS; summing RSS, "
+        f"which counts pages shared by forked workers once per process: "
+        f"{mib(figures.peak_rss_bytes)}); warehouse on disk {mib(figures.warehouse_bytes)}"
     )
 
 
@@ -247,6 +248,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="files read by the pandas+openpyxl baseline (default 600)",
     )
     parser.add_argument("--workdir", type=Path, help="keep everything here (default: a temp dir)")
+    parser.add_argument(
+        "--growth-cycles",
+        type=int,
+        default=0,
+        help="then run this many earlier annual cycles into the same warehouse "
+        "and print its size after each (default 0)",
+    )
     args = parser.parse_args(argv)
 
     from core.cycles import Cycle
@@ -303,11 +311,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         second = run_cycle(cycle.id, env, work, "late")
         print_run(f"cycle run {cycle.id} again after one late return ({late.name})", second)
         print(
-            f"  alerts sent again: {catcher.messages - sent_before} (only the office whose "
-            f"figures changed)"
+            f"  alerts sent again: {catcher.messages - sent_before} (only to offices whose "
+            f"missing returns or findings changed)"
         )
     finally:
         catcher.stop()
+
+    if args.growth_cycles:
+        print(
+            "\nWarehouse size as cycles accumulate (after the late-return re-run above: "
+            f"{mib(second.warehouse_bytes)}):"
+        )
+        for year in range(cycle.year - 1, cycle.year - 1 - args.growth_cycles, -1):
+            earlier = Cycle(year, "Y")
+            generate_inbox(
+                work / "inbox",
+                [earlier.id],
+                provinces=provinces,
+                file_format=args.file_format,
+                seed=args.seed + year,
+            )
+            grown = run_cycle(earlier.id, env, work, earlier.id)
+            print(
+                f"  + {earlier.id}: {mib(grown.warehouse_bytes)} "
+                f"(cycle run {sum(grown.steps.values()):.1f} s)"
+            )
 
     from ingest.pipeline import list_inbox
 

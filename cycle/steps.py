@@ -114,10 +114,12 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     Every step is idempotent, so a run can be repeated after a late return."""
     ordered = sorted(set(cycles))
     summary = RunSummary([CycleRun(c.id) for c in ordered])
+    for entry, c in zip(summary.cycles, ordered, strict=True):
+        with _timed(entry, "ingest"):
+            entry.ingest = ingest(settings, c)
+    # Ingest's workers keep both cores busy; dbt leaves one partly idle, for the validator's
+    # start-up (importing Great Expectations).
     with _ValidationProcess() as validator:
-        for entry, c in zip(summary.cycles, ordered, strict=True):
-            with _timed(entry, "ingest"):
-                entry.ingest = ingest(settings, c)
         # one cycle: rebuild it (and what compares with it); several: rebuild everything once
         with _timed(summary.cycles[-1], "transform"):
             shared = transform(settings, ordered[-1], full_refresh=len(ordered) > 1)
@@ -136,7 +138,7 @@ class _ValidationProcess:
     """The validate step in a process of its own, started when a run starts.
 
     Importing Great Expectations takes ~5 s of one core; this process does it on the other core
-    while ingest and dbt run, then validates each cycle it is sent. Its memory is returned to
+    while dbt runs, then validates each cycle it is sent. Its memory is returned to
     the system when the run ends. If it cannot start or dies, validation runs here instead."""
 
     def __enter__(self) -> _ValidationProcess:
