@@ -339,9 +339,7 @@ def demo(seed: int, settings: Settings) -> None:
         )
     result = steps.run(settings, [Cycle.parse(c) for c in DEMO_CYCLES], dry_run_alerts=dry_run)
     click.echo(format_run(result, verbose=False))
-    click.echo(
-        f"\nReports: {settings.reports / 'index.html'}  —  warehouse: {settings.warehouse}"
-    )
+    click.echo(f"\nReports: {settings.reports / 'index.html'}  —  warehouse: {settings.warehouse}")
 
 
 def demo_offices(expected_reporters: dict[str, list[str]]) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import Planted, make_settings
+from planted_worlds import Planted, make_settings
 from qa_tables import finding_ids, write_tables
 
 from core.cycles import Cycle

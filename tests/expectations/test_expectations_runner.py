@@ -12,7 +12,7 @@ from types import ModuleType
 import duckdb
 import pandas as pd
 import pytest
-from conftest import Planted, make_settings, planted_world
+from planted_worlds import Planted, make_settings, planted_world
 from qa_tables import World, finding_ids, write_tables
 
 from core.cycles import Cycle

@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import duckdb
+import pandas as pd
 import pytest
 from report_marts import SyntheticMarts, synthetic_marts, write_duckdb, write_marts
 from report_support import CYCLE, DISTRICT, POST_CYCLE, POST_PROVINCE, PROVINCE, Planted

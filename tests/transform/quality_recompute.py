@@ -3,39 +3,16 @@ way expectations/README.md defines them, to compare with what dbt built."""
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 
 import numpy as np
 import pandas as pd
 
 from core.settings import Settings
+from tests.expectations.qa_tables import history_stats  # the README's definitions, once
 from tests.transform.conftest import read
 
 HISTORY_COLUMNS = ["history_cycles", "history_median", "modified_z", "mean3", "ratio_to_mean3"]
-
-
-def history_stats(value: float | None, earlier: list[float]) -> dict[str, float | None]:
-    """The over-time measures of one figure from its earlier comparable values (oldest first)."""
-    stats: dict[str, float | None] = {
-        "history_cycles": float(len(earlier)),
-        "history_median": None,
-        "modified_z": None,
-        "mean3": None,
-        "ratio_to_mean3": None,
-    }
-    if earlier:
-        median = statistics.median(earlier)
-        mad = statistics.median(abs(v - median) for v in earlier)
-        stats["history_median"] = median
-        if value is not None:
-            stats["modified_z"] = 0.6745 * (value - median) / max(mad, 0.10 * abs(median), 1)
-    if len(earlier) >= 3:
-        mean3 = statistics.fmean(earlier[-3:])
-        stats["mean3"] = mean3
-        if value is not None and mean3 != 0:
-            stats["ratio_to_mean3"] = value / mean3
-    return stats
 
 
 def loaded_figures(settings: Settings) -> pd.DataFrame:
