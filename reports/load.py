@@ -444,18 +444,8 @@ class _Meta:
         return self.denominator is None
 
 
-_VALUE_KEYS = (
-    "numerator",
-    "denominator",
-    "value",
-    "communes_included",
-    "communes_in_force",
-    "plan_id",
-    "target_comparator",
-    "target_value",
-    "target_status",
-    "previous_value",
-)
+_VALUE_KEYS = MART_COLUMNS["fct_indicator_values"][5:]
+"""The figures of an indicator value (after its cycle, hierarchy and unit keys)."""
 
 
 class ReportBuilder:

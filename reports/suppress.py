@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from core.reference import SENSITIVE_ELEMENTS
 from reports.model import BreakdownCell, BreakdownRow, FindingRow, Suppression
@@ -114,19 +115,7 @@ def complementary(rows: list[BreakdownRow], count_indicators: Iterable[str]) -> 
         _, _, pick = min(candidates)
         old = changed[pick][code]
         changed[pick][code] = BreakdownCell(None, "complementary", old.finding_ids)
-    return [
-        BreakdownRow(
-            unit_code=r.unit_code,
-            unit_level=r.unit_level,
-            name_vi=r.name_vi,
-            values=changed[i],
-            reporting_rate=r.reporting_rate,
-            timeliness_rate=r.timeliness_rate,
-            return_status=r.return_status,
-            finding_ids=r.finding_ids,
-        )
-        for i, r in enumerate(rows)
-    ]
+    return [replace(r, values=changed[i]) for i, r in enumerate(rows)]
 
 
 def finding(row: FindingRow, *, unit_is_commune: bool, sensitive: frozenset[str]) -> FindingRow:
@@ -137,15 +126,8 @@ def finding(row: FindingRow, *, unit_is_commune: bool, sensitive: frozenset[str]
     if not about_sensitive or not (is_small(row.observed) or is_small(row.expected)):
         return row
     subject = row.subject
-    return FindingRow(
-        finding_id=row.finding_id,
-        rule_id=row.rule_id,
-        severity=row.severity,
-        reporter_code=row.reporter_code,
-        unit_code=row.unit_code,
-        unit_name_vi=row.unit_name_vi,
-        element_code=row.element_code,
-        indicator_code=row.indicator_code,
+    return replace(
+        row,
         observed=None,
         expected=None,
         message_vi=(
