@@ -43,10 +43,6 @@ class Cycle:
         return f"{self.year}-{self.kind}"
 
     @property
-    def first_day(self) -> date:
-        return date(self.year, 1, 1)
-
-    @property
     def last_day(self) -> date:
         return date(self.year, 6, 30) if self.kind == "H1" else date(self.year, 12, 31)
 

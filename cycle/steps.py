@@ -66,7 +66,8 @@ def report(settings: Settings, cycle: Cycle) -> ReportSummary:
     """Consolidated reports per district, province and the country."""
     from reports.render import write_reports
 
-    return write_reports(settings, cycle)
+    with progress_bar(f"Report {cycle.id}") as (advance, set_total):
+        return write_reports(settings, cycle, progress=advance, on_total=set_total)
 
 
 def alert(

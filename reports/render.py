@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import pickle
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -98,7 +98,14 @@ class ReportSummary:
         return [path for r in self.reports for path in (r.xlsx, r.html)] + [self.index]
 
 
-def write_reports(settings: Settings, cycle: Cycle, *, workers: int | None = None) -> ReportSummary:
+def write_reports(
+    settings: Settings,
+    cycle: Cycle,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> ReportSummary:
     """Write the cycle's reports and index; return what was written. Prints nothing."""
     marts = load_cycle(settings.warehouse, cycle)
     if marts.indicator_values.empty and marts.return_status.empty:
@@ -115,7 +122,10 @@ def write_reports(settings: Settings, cycle: Cycle, *, workers: int | None = Non
         previous = json.loads(fingerprints_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         previous = {}
-    rendered = _render_all(builder, builder.units_to_report(), directory, workers, previous)
+    units = builder.units_to_report()
+    if on_total:
+        on_total(len(units))
+    rendered = _render_all(builder, units, directory, workers, previous, progress)
     written = [(report, entry) for report, entry, _, _ in rendered]
     with _atomic(fingerprints_file) as tmp:
         tmp.write_text(
@@ -150,6 +160,7 @@ def _render_all(
     directory: Path,
     workers: int | None,
     previous: dict[str, str],
+    progress: Callable[[int], None] | None = None,
 ) -> list[Rendered]:
     # The largest reports first (the country, then provinces) so no worker ends on a long one.
     rank = {"country": 0, "province": 1, "district": 2}
@@ -160,16 +171,24 @@ def _render_all(
     _Worker.previous, _Worker.renderer = previous, _renderer_digest()
     try:
         if count <= 1 or len(jobs) < IN_PROCESS_BELOW:
-            written = [_render_unit(job) for job in jobs]
+            written = [_advanced(_render_unit(job), progress) for job in jobs]
         else:
-            written = _render_pool(jobs, count)
+            written = _render_pool(jobs, count, progress)
     finally:
         _Worker.builder = _Worker.directory = None  # the marts are large: do not keep them
         _Worker.previous = {}
     return sorted(written, key=lambda w: order[(w[0].level, w[0].code)])
 
 
-def _render_pool(jobs: list[tuple[ReportLevel, str]], count: int) -> list[Rendered]:
+def _advanced(rendered: Rendered, progress: Callable[[int], None] | None) -> Rendered:
+    if progress:
+        progress(1)
+    return rendered
+
+
+def _render_pool(
+    jobs: list[tuple[ReportLevel, str]], count: int, progress: Callable[[int], None] | None
+) -> list[Rendered]:
     # Forked workers (the project runs on Linux; ingest's pool forks too) inherit the indexed
     # marts held in `_Worker`: nothing is pickled and the caller's main module (an Airflow
     # task, the CLI) is not imported again. A pool that breaks falls back to this process.
@@ -177,9 +196,9 @@ def _render_pool(jobs: list[tuple[ReportLevel, str]], count: int) -> list[Render
     chunk = max(1, min(16, len(jobs) // (count * 4)))
     try:
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            return list(pool.map(_render_unit, jobs, chunksize=chunk))
+            return [_advanced(r, progress) for r in pool.map(_render_unit, jobs, chunksize=chunk)]
     except BrokenProcessPool:
-        return [_render_unit(job) for job in jobs]
+        return [_advanced(_render_unit(job), progress) for job in jobs]
 
 
 class _Worker:
