@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import pandas as pd
 
@@ -46,84 +46,95 @@ COUNTRY_CODE = "VN"
 COUNTRY_NAME_VI = "Toàn quốc"
 COUNTRY_NAME_ASCII = "Toan quoc"
 
-MART_COLUMNS: dict[str, tuple[str, ...]] = {
-    "fct_indicator_values": (
-        "cycle",
-        "hierarchy",
-        "unit_code",
-        "unit_level",
-        "indicator_code",
-        "numerator",
-        "denominator",
-        "value",
-        "communes_included",
-        "communes_in_force",
-        "plan_id",
-        "target_comparator",
-        "target_value",
-        "target_status",
-        "previous_value",
-    ),
-    "fct_return_status": (
-        "cycle",
-        "reporter_code",
-        "reporter_kind",
-        "unit_code",
-        "district_code",
-        "province_code",
-        "received",
-        "on_time",
-        "superseded_count",
-        "rejected_rows",
-        "submitted_on",
-    ),
-    "fct_reporting_rates": (
-        "cycle",
-        "unit_code",
-        "unit_level",
-        "reporter_kind",
-        "expected_returns",
-        "received_returns",
-        "on_time_returns",
-        "reporting_rate",
-        "timeliness_rate",
-    ),
-    "fct_quality_issues": (
-        "cycle",
-        "rule_id",
-        "severity",
-        "reporter_code",
-        "unit_code",
-        "district_code",
-        "province_code",
-        "element_code",
-        "indicator_code",
-        "observed_value",
-        "expected_value",
-        "message_vi",
-        "message_en",
-    ),
-    "dim_admin_units": (
-        "hierarchy",
-        "unit_level",
-        "unit_code",
-        "name_vi",
-        "name_ascii",
-        "district_code",
-        "province_code",
-    ),
-    "dim_indicators": (
-        "indicator_code",
-        "name_vi",
-        "name_en",
-        "unit",
-        "factor",
-        "numerator",
-        "denominator",
-        "better",
-    ),
+ColumnKind = Literal["text", "number", "bool", "date", "number_or_text"]
+T: ColumnKind = "text"
+N: ColumnKind = "number"
+B: ColumnKind = "bool"
+D: ColumnKind = "date"
+
+MART_TYPES: dict[str, dict[str, ColumnKind]] = {
+    "fct_indicator_values": {
+        "cycle": T,
+        "hierarchy": T,
+        "unit_code": T,
+        "unit_level": T,
+        "indicator_code": T,
+        "numerator": N,
+        "denominator": N,
+        "value": N,
+        "communes_included": N,
+        "communes_in_force": N,
+        "plan_id": T,
+        "target_comparator": T,
+        "target_value": N,
+        "target_status": T,
+        "previous_value": N,
+    },
+    "fct_return_status": {
+        "cycle": T,
+        "reporter_code": T,
+        "reporter_kind": T,
+        "unit_code": T,
+        "district_code": T,
+        "province_code": T,
+        "received": B,
+        "on_time": B,
+        "superseded_count": N,
+        "rejected_rows": N,
+        "submitted_on": D,
+    },
+    "fct_reporting_rates": {
+        "cycle": T,
+        "unit_code": T,
+        "unit_level": T,
+        "reporter_kind": T,
+        "expected_returns": N,
+        "received_returns": N,
+        "on_time_returns": N,
+        "reporting_rate": N,
+        "timeliness_rate": N,
+    },
+    "fct_quality_issues": {
+        "cycle": T,
+        "rule_id": T,
+        "severity": T,
+        "reporter_code": T,
+        "unit_code": T,
+        "district_code": T,
+        "province_code": T,
+        "element_code": T,
+        "indicator_code": T,
+        "observed_value": N,
+        # the bound may be a number or the check's words ('≤ 480'): keep both
+        "expected_value": "number_or_text",
+        "message_vi": T,
+        "message_en": T,
+    },
+    "dim_admin_units": {
+        "hierarchy": T,
+        "unit_level": T,
+        "unit_code": T,
+        "name_vi": T,
+        "name_ascii": T,
+        "district_code": T,
+        "province_code": T,
+    },
+    "dim_indicators": {
+        "indicator_code": T,
+        "name_vi": T,
+        "name_en": T,
+        "unit": T,
+        "factor": N,
+        "numerator": T,
+        "denominator": T,
+        "better": T,
+    },
 }
-"""The columns the reports read, by mart (all in schema `marts`)."""
+"""The columns the reports read, by mart (all in schema `marts`), and how each is read."""
+
+MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    mart: tuple(types) for mart, types in MART_TYPES.items()
+}
 
 
 def _select(mart: str, where: str = "") -> str:
@@ -217,31 +228,30 @@ def load_cycle(warehouse: str | Warehouse, cycle: Cycle) -> CycleMarts:
         hierarchy=cycle.hierarchy,
         is_annual=cycle.is_annual,
         generated_from=wh.describe(),
-        indicator_values=_values_frame(_frame(frames["indicator_values"])),
-        previous_top_values=_values_frame(_frame(frames["previous_top_values"])),
-        return_status=_status_frame(_frame(frames["return_status"])),
-        reporting_rates=_rates_frame(_frame(frames["reporting_rates"])),
-        quality_issues=None if issues is None else _issues_frame(issues),
-        admin_units=_clean(_frame(frames["admin_units"]), text=MART_COLUMNS["dim_admin_units"]),
-        indicators=_clean(
-            _frame(frames["indicators"]),
-            text=(
-                "indicator_code",
-                "name_vi",
-                "name_en",
-                "unit",
-                "numerator",
-                "denominator",
-                "better",
-            ),
-            numbers=("factor",),
-        ),
+        indicator_values=_typed("fct_indicator_values", frames["indicator_values"]),
+        previous_top_values=_typed("fct_indicator_values", frames["previous_top_values"]),
+        return_status=_typed("fct_return_status", frames["return_status"]),
+        reporting_rates=_typed("fct_reporting_rates", frames["reporting_rates"]),
+        quality_issues=None if issues is None else _typed("fct_quality_issues", issues),
+        admin_units=_typed("dim_admin_units", frames["admin_units"]),
+        indicators=_typed("dim_indicators", frames["indicators"]),
     )
 
 
-def _frame(frame: pd.DataFrame | None) -> pd.DataFrame:
+def _typed(mart: str, frame: pd.DataFrame | None) -> pd.DataFrame:
+    """A mart's frame with each column read as MART_TYPES says."""
     assert frame is not None
-    return frame
+    kinds = MART_TYPES[mart]
+
+    def of(kind: ColumnKind) -> list[str]:
+        return [column for column, k in kinds.items() if k == kind]
+
+    out = _clean(frame, text=of("text"), numbers=of("number"), bools=of("bool"), dates=of("date"))
+    for column in of("number_or_text"):
+        out[column] = pd.Series(
+            [_number_or_text(v) for v in frame[column].tolist()], index=frame.index, dtype=object
+        )
+    return out
 
 
 # -- normalising what the two backends return (DuckDB: numpy dtypes; PostgreSQL: Decimal, date) --
@@ -303,89 +313,6 @@ def _date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     return pd.Timestamp(str(value)).date()
-
-
-def _values_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    return _clean(
-        frame,
-        text=(
-            "cycle",
-            "hierarchy",
-            "unit_code",
-            "unit_level",
-            "indicator_code",
-            "plan_id",
-            "target_comparator",
-            "target_status",
-        ),
-        numbers=(
-            "numerator",
-            "denominator",
-            "value",
-            "communes_included",
-            "communes_in_force",
-            "target_value",
-            "previous_value",
-        ),
-    )
-
-
-def _status_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    return _clean(
-        frame,
-        text=(
-            "cycle",
-            "reporter_code",
-            "reporter_kind",
-            "unit_code",
-            "district_code",
-            "province_code",
-        ),
-        numbers=("superseded_count", "rejected_rows"),
-        bools=("received", "on_time"),
-        dates=("submitted_on",),
-    )
-
-
-def _rates_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    return _clean(
-        frame,
-        text=("cycle", "unit_code", "unit_level", "reporter_kind"),
-        numbers=(
-            "expected_returns",
-            "received_returns",
-            "on_time_returns",
-            "reporting_rate",
-            "timeliness_rate",
-        ),
-    )
-
-
-def _issues_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = _clean(
-        frame,
-        text=(
-            "cycle",
-            "rule_id",
-            "severity",
-            "reporter_code",
-            "unit_code",
-            "district_code",
-            "province_code",
-            "element_code",
-            "indicator_code",
-            "message_vi",
-            "message_en",
-        ),
-        numbers=("observed_value",),
-    )
-    # The expected value may be a number or the check's words ('≤ 480'): keep both.
-    out["expected_value"] = pd.Series(
-        [_number_or_text(v) for v in frame["expected_value"].tolist()],
-        index=frame.index,
-        dtype=object,
-    )
-    return out
 
 
 def _number_or_text(value: Any) -> float | str | None:
