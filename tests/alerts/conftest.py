@@ -3,8 +3,6 @@ throwaway PostgreSQL database."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,23 +24,6 @@ def settings(tmp_path: Path) -> Settings:
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-def postgres_warehouse() -> Iterator[str]:
-    """A throwaway database with a unique name, dropped afterwards."""
-    import psycopg
-
-    name = f"alerts_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 # -- SMTP ---------------------------------------------------------------------------------------

@@ -403,10 +403,8 @@ def test_marts_as_dbt_names_them(
 
 
 @pytest.mark.postgres
-def test_postgresql_warehouse(
-    settings: Settings, postgres_warehouse: str, smtp_env: SmtpServer
-) -> None:
-    pg = settings.with_(warehouse=postgres_warehouse)
+def test_postgresql_warehouse(settings: Settings, postgres_url: str, smtp_env: SmtpServer) -> None:
+    pg = settings.with_(warehouse=postgres_url)
     marts = scenario()
     marts.write(pg.warehouse)
     write_demo_contacts(pg.contacts, [*OFFICES, CLEAN_OFFICE])

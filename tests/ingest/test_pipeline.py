@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -197,22 +195,6 @@ def test_a_failed_write_leaves_the_warehouse_as_it_was(
     after = tables(settings)
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name])
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    import psycopg
-
-    name = f"cpw_ingest_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.mark.postgres

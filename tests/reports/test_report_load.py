@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -219,21 +217,6 @@ def test_a_missing_mart_is_named(tmp_path: Path, marts: SyntheticMarts) -> None:
         load_cycle(str(path), CYCLE)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    import psycopg
-
-    admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
-    name = f"cpw_reports_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
-
-
 @pytest.mark.postgres
 def test_postgresql_gives_the_same_reports_as_duckdb(
     postgres_url: str, warehouse: Path, marts: SyntheticMarts
@@ -243,7 +226,7 @@ def test_postgresql_gives_the_same_reports_as_duckdb(
     for level, code in (("district", DISTRICT), ("province", PROVINCE), ("country", "VN")):
         from_pg = load_report(postgres_url, CYCLE, level, code)
         from_duckdb = load_report(str(warehouse), CYCLE, level, code)
-        assert from_pg.generated_from.startswith("postgresql://127.0.0.1:5432/cpw_reports_")
+        assert from_pg.generated_from == Warehouse(postgres_url).describe()
         assert from_pg.indicators == from_duckdb.indicators
         assert from_pg.reporting == from_duckdb.reporting
         assert from_pg.findings == from_duckdb.findings

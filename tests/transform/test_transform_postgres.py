@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,7 +16,6 @@ from tests.transform.conftest import CYCLES, BuiltWarehouse, read, settings_unde
 
 pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 FACTS = {
     "fct_indicator_values": ["cycle", "unit_level", "unit_code", "indicator_code"],
     "fct_return_status": ["cycle", "reporter_code"],
@@ -30,20 +27,6 @@ FACTS = {
     "qa_indicator_checks": ["cycle", "unit_code", "indicator_code"],
     "qa_commune_checks": ["cycle", "unit_code"],
 }
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    import psycopg
-
-    name = f"cpw_transform_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 def plain(value: object) -> str | None:
