@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.cycles import Cycle
-from core.reference import reference
+from core.reference import normalise_code, reference
 from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
 from ingest.archive import archive_bytes, sha256_of
@@ -405,12 +405,8 @@ def _value_frames(
 
 
 def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
+    """A raw cell as text for the rejected-rows table; None when blank."""
+    return normalise_code(value) or None
 
 
 def _write_scope(con: WarehouseConnection, inbox: Path) -> None:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from core.reference import normalise_code
+
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009]+")
 _DIGITS = re.compile(r"^\d+$")
 _DOT_GROUPS = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
@@ -33,9 +35,7 @@ class InvalidValue(Exception):
 
 def display(raw: object) -> str:
     """A cell's content as the officer typed it, for messages."""
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    return str(raw).strip()
+    return normalise_code(raw)
 
 
 def parse_count(raw: object) -> int | None:
