@@ -221,12 +221,21 @@ def generate(
 @main.command()
 @click.argument("cycle", type=CYCLE)
 @click.option("--full-refresh", is_flag=True, help="Rebuild every cycle, not only this one.")
+@click.option(
+    "--whole-cycle",
+    is_flag=True,
+    help="Rebuild CYCLE (and the next comparable one) whole, even if no return changed.",
+)
 @shared_options
-def transform(cycle: Cycle, full_refresh: bool, settings: Settings) -> None:
-    """Build the warehouse for CYCLE with dbt (staging, intermediate, marts) and test it."""
+def transform(cycle: Cycle, full_refresh: bool, whole_cycle: bool, settings: Settings) -> None:
+    """Build the warehouse for CYCLE with dbt (staging, intermediate, marts) and test it.
+
+    Only what changed since the last build is rebuilt: the cycles whose returns changed (and
+    the next comparable ones), in the largest tables only the provinces concerned."""
     from cycle import steps
 
-    click.echo(format_transform(steps.transform(settings, cycle, full_refresh=full_refresh)))
+    summary = steps.transform(settings, cycle, full_refresh=full_refresh, whole_cycle=whole_cycle)
+    click.echo(format_transform(summary))
 
 
 @main.command()
@@ -386,7 +395,14 @@ def format_run(result: Any, verbose: bool = True) -> str:
 
 
 def format_transform(summary: Any) -> str:
+    if summary.up_to_date:
+        return (
+            f"Transform {summary.cycle}: up to date ({summary.reason} since the last build); "
+            f"marts in {summary.warehouse} (schema marts)"
+        )
     rebuilt = ", ".join(summary.cycles_rebuilt) if summary.cycles_rebuilt else "every cycle"
+    if summary.provinces_rebuilt is not None:
+        rebuilt += f" (provinces {', '.join(summary.provinces_rebuilt)})"
     return (
         f"Transform {summary.cycle}: dbt build of {rebuilt} — {summary.models_built} models, "
         f"{summary.tests_passed} tests and {summary.unit_tests_passed} unit tests passed "

@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.cycles import Cycle
 from core.settings import Settings
@@ -47,11 +47,15 @@ def ingest(settings: Settings, cycle: Cycle) -> IngestSummary:
         return ingest_cycle(settings, cycle, progress=advance, on_total=set_total)
 
 
-def transform(settings: Settings, cycle: Cycle, full_refresh: bool = False) -> TransformSummary:
-    """dbt build of the cycle (and of the next comparable cycle, whose comparisons use it)."""
+def transform(
+    settings: Settings, cycle: Cycle, full_refresh: bool = False, whole_cycle: bool = False
+) -> TransformSummary:
+    """dbt build of what changed since the last build: the cycles whose returns changed (and
+    the next comparable cycles, whose comparisons use them), in the largest tables only the
+    provinces concerned; `whole_cycle` rebuilds the cycle whole."""
     from cycle.transform import run_transform
 
-    return run_transform(settings, cycle, full_refresh=full_refresh)
+    return run_transform(settings, cycle, full_refresh=full_refresh, whole_cycle=whole_cycle)
 
 
 def validate(settings: Settings, cycle: Cycle) -> ValidationSummary:
@@ -115,19 +119,24 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     Every step is idempotent, so a run can be repeated after a late return."""
     ordered = sorted(set(cycles))
     summary = RunSummary([CycleRun(c.id) for c in ordered])
-    for entry, c in zip(summary.cycles, ordered, strict=True):
-        with _timed(entry, "ingest"):
-            entry.ingest = ingest(settings, c)
-    # Ingest's workers keep both cores busy; dbt leaves one partly idle, for the validator's
-    # start-up (importing Great Expectations).
-    with _ValidationProcess() as validator:
-        # one cycle: rebuild it (and what compares with it); several: rebuild everything once
+    # dbt and Great Expectations take seconds of a core to import: two processes import them
+    # while ingest runs (on a re-run, ingest reads one file and leaves the cores idle), then
+    # run the transform and validate steps they are sent.
+    with (
+        _WarmProcess("cycle-transform", _import_dbt) as transformer,
+        _WarmProcess("cycle-validate", _import_gx) as validator,
+    ):
+        for entry, c in zip(summary.cycles, ordered, strict=True):
+            with _timed(entry, "ingest"):
+                entry.ingest = ingest(settings, c)
+        # one cycle: rebuild what changed; several: rebuild everything once
         with _timed(summary.cycles[-1], "transform"):
-            shared = transform(settings, ordered[-1], full_refresh=len(ordered) > 1)
+            shared = transformer.call(transform, settings, ordered[-1], len(ordered) > 1)
+        transformer.stop()  # its memory (dbt's manifest) goes back to the system now
         for entry, c in zip(summary.cycles, ordered, strict=True):
             entry.transform = shared
             with _timed(entry, "validate"):
-                entry.validate = validator.validate(settings, c)
+                entry.validate = validator.call(validate, settings, c)
             with _timed(entry, "report"):
                 entry.report = report(settings, c)
             with _timed(entry, "alert"):
@@ -135,21 +144,38 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     return summary
 
 
-class _ValidationProcess:
-    """The validate step in a process of its own, started when a run starts.
+def _import_dbt() -> None:
+    import dbt.cli.main  # noqa: F401
 
-    Importing Great Expectations takes ~5 s of one core; this process does it on the other core
-    while dbt runs, then validates each cycle it is sent. Its memory is returned to
-    the system when the run ends. If it cannot start or dies, validation runs here instead."""
 
-    def __enter__(self) -> _ValidationProcess:
+def _import_gx() -> None:
+    from expectations.gx_runtime import import_gx
+
+    import_gx()
+
+
+_Result = TypeVar("_Result")
+
+
+class _WarmProcess:
+    """A forked process that imports a heavy library as soon as a run starts, then runs the
+    steps it is sent, one at a time, and sends back their results.
+
+    Forking happens before the run opens the warehouse, so the process shares no connection.
+    If it cannot start or dies, the step runs in this process instead: the same function."""
+
+    def __init__(self, name: str, warm_up: Callable[[], None]) -> None:
+        self._name, self._warm_up = name, warm_up
+        self._process: Any = None
+
+    def __enter__(self) -> _WarmProcess:
         import multiprocessing
 
         try:
             context = multiprocessing.get_context("fork")
             self._conn, child = context.Pipe()
-            self._process: Any = context.Process(
-                target=_serve_validations, args=(child,), name="cycle-validate", daemon=True
+            self._process = context.Process(
+                target=_serve_steps, args=(child, self._warm_up), name=self._name, daemon=True
             )
             self._process.start()
             child.close()
@@ -157,10 +183,10 @@ class _ValidationProcess:
             self._process = None
         return self
 
-    def validate(self, settings: Settings, cycle: Cycle) -> ValidationSummary:
+    def call(self, step: Callable[..., _Result], *args: Any) -> _Result:
         if self._process is not None and self._process.is_alive():
             try:
-                self._conn.send((settings, cycle))
+                self._conn.send((step, args))
                 ok, result = self._conn.recv()
             except (EOFError, OSError):
                 self._process = None
@@ -168,9 +194,9 @@ class _ValidationProcess:
                 if ok:
                     return result  # type: ignore[no-any-return]
                 raise result
-        return validate(settings, cycle)
+        return step(*args)
 
-    def __exit__(self, *exc_info: object) -> None:
+    def stop(self) -> None:
         if self._process is None:
             return
         with contextlib.suppress(OSError, BrokenPipeError):
@@ -178,16 +204,19 @@ class _ValidationProcess:
         self._process.join(timeout=10)
         if self._process.is_alive():
             self._process.kill()
+        self._process = None
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
-def _serve_validations(conn: Any) -> None:
-    from expectations.gx_runtime import import_gx
-
-    import_gx()
+def _serve_steps(conn: Any, warm_up: Callable[[], None]) -> None:
+    warm_up()
     while (job := conn.recv()) is not None:
+        step, args = job
         try:
-            conn.send((True, validate(*job)))
-        except BaseException as exc:  # sent back and raised in the run, as if validated there
+            conn.send((True, step(*args)))
+        except BaseException as exc:  # sent back and raised in the run, as if run there
             try:
                 conn.send((False, exc))
             except Exception:  # an exception that cannot be pickled

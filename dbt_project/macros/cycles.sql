@@ -1,8 +1,23 @@
-{#- Cycle ids and the `cycles` var that limits a run to some cycles. -#}
+{#- Cycle ids, and the cycles and provinces a run rebuilds. -#}
+
+{% macro rebuild_request(name) %}
+    {#- The `name` ('cycles' or 'provinces') of this run's rebuild: the var of that name, else
+        the same key of the JSON in the environment variable CYCLE_DBT_REBUILD, which
+        `cycle transform` sets (cycle/transform.py). The environment is read only while
+        executing: dbt re-parses the whole project when a var, or an environment variable read
+        while parsing, changes, and a parse costs more than a late return's rebuild. -#}
+    {%- set value = var(name, none) -%}
+    {%- if (value is none or value == '') and execute -%}
+        {%- set value = fromjson(env_var('CYCLE_DBT_REBUILD', '{}') or '{}').get(name) -%}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
 
 {% macro requested_cycles() %}
-    {#- The `cycles` var as a list of checked cycle ids, or none when every cycle is built. -#}
-    {%- set raw = var('cycles', none) -%}
+    {#- The cycles requested (var `cycles`, or CYCLE_DBT_REBUILD) as a list of checked cycle
+        ids, or none when every cycle is built. -#}
+    {%- set raw = rebuild_request('cycles') -%}
     {%- if raw is none or raw == '' or raw == [] -%}
         {{ return(none) }}
     {%- endif -%}
@@ -19,6 +34,26 @@
 {% endmacro %}
 
 
+{% macro requested_provinces() %}
+    {#- The provinces requested (var `provinces`, or CYCLE_DBT_REBUILD) as a list of province
+        codes, or none when every province is built. -#}
+    {%- set raw = rebuild_request('provinces') -%}
+    {%- if raw is none or raw == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set items = raw.split(',') if raw is string else raw -%}
+    {%- set codes = [] -%}
+    {%- for item in items -%}
+        {%- set code = (item | string | trim) -%}
+        {%- if not modules.re.match('^[0-9]{2}$', code) -%}
+            {{ exceptions.raise_compiler_error("var provinces: '" ~ item ~ "' is not a province code (two digits)") }}
+        {%- endif -%}
+        {%- do codes.append(code) -%}
+    {%- endfor -%}
+    {{ return(codes | unique | list) }}
+{% endmacro %}
+
+
 {% macro previous_comparable_cycle_id(cycle_id) %}
     {#- 2024-H1 -> 2023-H1: the same kind of cycle one year earlier. -#}
     {%- set parts = cycle_id.split('-') -%}
@@ -26,11 +61,13 @@
 {% endmacro %}
 
 
-{% macro cycle_filter(column='cycle', with_previous=false, with_later=false) %}
+{% macro cycle_filter(column='cycle', with_previous=false, with_later=false, province_column=none) %}
     {#- A predicate on `column` limiting an incremental run to the requested cycles (and, with
         with_previous, the previous comparable cycles whose figures they are compared with;
         with with_later, every later cycle of the same kind in the same hierarchy, whose history
-        holds the requested cycles). Always true on a full build, on the first build of a
+        holds the requested cycles). With province_column, also limited to the requested
+        provinces (the `provinces` var) in models that rebuild by province
+        (meta rebuild_by_province). Always true on a full build, on the first build of a
         model, or in a unit test (which has no `this`). -#}
     {%- set ids = requested_cycles() -%}
     {%- if ids is none or this is none or not is_incremental() -%}
@@ -49,6 +86,9 @@
             or {{ later_comparable_cycles(column, cycle_id) }}
             {%- endfor -%})
         {%- endif -%}
+        {%- if province_column %}
+        and {{ province_filter(province_column) }}
+        {%- endif -%}
     {%- endif -%}
 {% endmacro %}
 
@@ -66,4 +106,20 @@
     {%- set last_pre_reform_year = reform_year if (reform_year ~ last_day_suffix) < reform_date else reform_year - 1 -%}
     ({{ column }} like '%-{{ kind }}' and {{ column }} > '{{ cycle_id }}'
     {%- if year <= last_pre_reform_year %} and {{ column }} <= '{{ last_pre_reform_year }}-{{ kind }}'{% endif -%})
+{% endmacro %}
+
+
+{% macro province_filter(column='province_code') %}
+    {#- A predicate on `column` limiting an incremental run of a model that rebuilds by
+        province (meta rebuild_by_province) to the requested provinces (the `provinces` var).
+        Always true otherwise, like cycle_filter. -#}
+    {%- set provinces = requested_provinces() -%}
+    {%- if provinces is none or this is none or not is_incremental()
+          or not config.meta_get('rebuild_by_province', false) -%}
+        1 = 1
+    {%- elif provinces | length == 0 -%}
+        1 = 0
+    {%- else -%}
+        {{ column }} in ({% for code in provinces %}'{{ code }}'{{ ', ' if not loop.last }}{% endfor %})
+    {%- endif -%}
 {% endmacro %}

@@ -3,12 +3,15 @@
     not by what the new rows hold, also clears a cycle whose rebuild yields no rows. A model
     whose rows depend on every earlier comparable cycle (over-time history) sets
     `meta: {rebuild_later_cycles: true}`: the later cycles of the same kind and hierarchy are
-    replaced too, and the model must compute them (`cycle_filter(with_later=true)`). -#}
+    replaced too, and the model must compute them (`cycle_filter(with_later=true)`). A model
+    with `meta: {rebuild_by_province: true}` and a `province_code` column deletes only the
+    requested provinces (the `provinces` var) of those cycles, and must compute only them
+    (`cycle_filter(province_column=...)` on the inputs that drive its rows). -#}
 {% macro get_incremental_replace_cycles_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }} where {{ cycle_filter('cycle', with_later=config.meta_get('rebuild_later_cycles', false)) }};
+    delete from {{ target }} where {{ cycle_filter('cycle', with_later=config.meta_get('rebuild_later_cycles', false), province_column='province_code') }};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {% endmacro %}

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- One row per expected commune and data element of a cycle, with the current figure: the value
 -- from the reporter's loaded return, or null when nobody reported it (never invented).
 with
@@ -6,7 +6,7 @@ with
 communes as (
 
     select * from {{ ref('int_communes_expected') }}
-    where {{ cycle_filter('cycle') }}
+    where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
 

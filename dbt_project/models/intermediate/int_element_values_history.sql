@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_later_cycles': true}) }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true, 'rebuild_later_cycles': true}) }}
 -- Each expected commune's figure of each element beside its own history: the values of the
 -- earlier cycles of the same kind (H1 with H1, Y with Y) in the same hierarchy, by code (across
 -- the reform a code can mean another place, so a post-reform commune's history starts with the
@@ -38,7 +38,7 @@ current_values as (
     from element_values
     inner join cycles
         on element_values.cycle = cycles.cycle
-    where {{ cycle_filter('element_values.cycle', with_later=true) }}
+    where {{ cycle_filter('element_values.cycle', with_later=true, province_column='element_values.province_code') }}
 
 ),
 
@@ -57,6 +57,7 @@ earlier_values as (
     inner join cycles
         on element_values.cycle = cycles.cycle
     where element_values.value is not null
+        and {{ province_filter('element_values.province_code') }}
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- Each expected commune's numerator and denominator for each indicator, and whether the commune
 -- counts for it (like for like): it reported both parts; for `@communes` indicators, it
 -- reported the flag (numerator = the flag, denominator = 1); for CT13, it reported the count.
@@ -7,7 +7,7 @@ with
 element_values as (
 
     select * from {{ ref('int_element_values_expected') }}
-    where {{ cycle_filter('cycle') }}
+    where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- Indicator values of communes, districts and provinces, like for like: numerators and
 -- denominators are summed separately over the communes that count for the indicator, then
 -- divided; the coverage beside each value says over how many of the communes in force.
@@ -18,7 +18,7 @@ parts as (
 
     -- this run's cycles and the cycles they are compared with
     select * from {{ ref('int_indicator_parts_paired') }}
-    where {{ cycle_filter('cycle', with_previous=true) }}
+    where {{ cycle_filter('cycle', with_previous=true, province_column='province_code') }}
 
 ),
 

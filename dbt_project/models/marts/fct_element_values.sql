@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- Every data element of every unit in force (and in scope) in a cycle, rolled up commune ->
 -- district -> province by sum over the communes that reported it. A value nobody reported
 -- stays null: a district's sum only covers `communes_reported` of `communes_in_force`.
@@ -7,7 +7,7 @@ with
 element_values as (
 
     select * from {{ ref('int_element_values_expected') }}
-    where {{ cycle_filter('cycle') }}
+    where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
 

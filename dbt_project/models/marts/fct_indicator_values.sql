@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- Indicator values of every unit in force (and in scope) in a cycle, like for like, with their
 -- coverage, the plan target and its status, and the previous comparable cycle.
 with
@@ -12,14 +12,14 @@ cycles as (
 indicator_values as (
 
     select * from {{ ref('int_indicator_values_rolled_up') }}
-    where {{ cycle_filter('cycle') }}
+    where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
 
 previous_values as (
 
     select * from {{ ref('int_indicator_values_rolled_up') }}
-    where {{ cycle_filter('cycle', with_previous=true) }}
+    where {{ cycle_filter('cycle', with_previous=true, province_column='province_code') }}
 
 ),
 

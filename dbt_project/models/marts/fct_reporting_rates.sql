@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- Reporting rate (received / expected) and timeliness (received on time / expected) of every
 -- district (before the reform) and province, for communes, agencies and all reporters. A
 -- district's agencies count for the district and its province.
@@ -7,7 +7,7 @@ with
 return_status as (
 
     select * from {{ ref('fct_return_status') }}
-    where {{ cycle_filter('cycle') }}
+    where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- One row per expected reporter and cycle: whether its return arrived, whether on time, and
 -- what else it sent (superseded returns, duplicates, files and rows rejected).
 with
@@ -6,7 +6,7 @@ with
 reporters as (
 
     select * from {{ ref('int_reporters_expected') }}
-    where {{ cycle_filter('cycle') }}
+    where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
 

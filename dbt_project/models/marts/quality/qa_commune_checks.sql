@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- Check-ready (expectations suite `commune_checks`): one row per expected commune, with its
 -- figures from every reporter side by side, one column per data element (seed data_elements;
 -- null when its reporter's loaded return does not carry it), the reporters expected to send
@@ -9,7 +9,7 @@ with
 element_values as (
 
     select * from {{ ref('int_element_values_expected') }}
-    where {{ cycle_filter('cycle') }}
+    where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
 

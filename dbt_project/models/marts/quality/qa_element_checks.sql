@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_later_cycles': true}) }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true, 'rebuild_later_cycles': true}) }}
 -- Check-ready (expectations suite `element_checks`): one row per received return x commune it
 -- covers x data element of the reporter's role, with the figure the return carries (null when
 -- it does not: blank, or a row refused by ingest) and the figure's history (over-time
@@ -11,21 +11,21 @@ with
 return_status as (
 
     select * from {{ ref('fct_return_status') }}
-    where {{ cycle_filter('cycle', with_later=true) }}
+    where {{ cycle_filter('cycle', with_later=true, province_column='province_code') }}
 
 ),
 
 communes as (
 
     select * from {{ ref('int_communes_expected') }}
-    where {{ cycle_filter('cycle', with_later=true) }}
+    where {{ cycle_filter('cycle', with_later=true, province_column='province_code') }}
 
 ),
 
 element_history as (
 
     select * from {{ ref('int_element_values_history') }}
-    where {{ cycle_filter('cycle', with_later=true) }}
+    where {{ cycle_filter('cycle', with_later=true, province_column='province_code') }}
 
 ),
 

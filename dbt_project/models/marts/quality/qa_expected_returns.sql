@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- Check-ready (expectations suite `expected_returns`): one row per reporter expected to send a
 -- return for the cycle, with whether it was received and on time. Deadline, receipt and
 -- timeliness are fct_return_status's: a return is on time when its first accepted version was
@@ -8,7 +8,7 @@ with
 return_status as (
 
     select * from {{ ref('fct_return_status') }}
-    where {{ cycle_filter('cycle') }}
+    where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
 

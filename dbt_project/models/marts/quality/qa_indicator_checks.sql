@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
 -- Check-ready (expectations suite `indicator_checks`): one row per expected commune x indicator
 -- measure whose denominator is a data element (31 measures: not CT01 and CT21, shares of
 -- communes, nor CT13, a count), whether or not its parts were reported: each part as its
@@ -9,7 +9,7 @@ with
 parts as (
 
     select * from {{ ref('int_indicator_parts_paired') }}
-    where {{ cycle_filter('cycle') }} and aggregation = 'ratio'
+    where {{ cycle_filter('cycle', province_column='province_code') }} and aggregation = 'ratio'
 
 ),
 
