@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -119,11 +120,13 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     Every step is idempotent, so a run can be repeated after a late return."""
     ordered = sorted(set(cycles))
     summary = RunSummary([CycleRun(c.id) for c in ordered])
-    # dbt and Great Expectations take seconds of a core to import: two processes import them
-    # while ingest runs (on a re-run, ingest reads one file and leaves the cores idle), then
-    # run the transform and validate steps they are sent.
+    # dbt and Great Expectations take seconds of a core to import, and dbt as much again to
+    # parse the project: two processes do that while ingest runs (on a re-run, ingest reads
+    # one file and leaves the cores idle), then run the transform and validate steps.
     with (
-        _WarmProcess("cycle-transform", _import_dbt) as transformer,
+        _WarmProcess(
+            "cycle-transform", functools.partial(_prepare_transform, settings)
+        ) as transformer,
         _WarmProcess("cycle-validate", _import_gx) as validator,
     ):
         for entry, c in zip(summary.cycles, ordered, strict=True):
@@ -144,8 +147,10 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     return summary
 
 
-def _import_dbt() -> None:
-    import dbt.cli.main  # noqa: F401
+def _prepare_transform(settings: Settings) -> None:
+    from cycle.transform import prepare
+
+    prepare(settings)
 
 
 def _import_gx() -> None:

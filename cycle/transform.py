@@ -168,6 +168,21 @@ def run_transform(
     return summary
 
 
+_PARSED: dict[str, Any] = {}
+"""Manifests parsed ahead of a build in this process (`prepare`), by warehouse; used once."""
+
+
+def prepare(settings: Settings) -> None:
+    """Import dbt and parse the project for the settings' warehouse, ahead of `run_transform`
+    in this process: `cycle run` does it while ingest runs. Opens no connection (ingest may
+    hold the DuckDB file); a failure is left for the build to report."""
+    warehouse = Warehouse(settings.warehouse)
+    with contextlib.suppress(Exception):
+        outcome = _run_dbt(warehouse, ["parse"])
+        if outcome.success:
+            _PARSED[warehouse.describe()] = outcome.result
+
+
 def docs(settings: Settings, output: Path | None = None) -> Path:
     """Write the dbt documentation of the warehouse (models, columns, lineage) for analysts:
     `static_index.html` opens in a browser without a server. Returns the folder
@@ -462,6 +477,32 @@ def _invoke(
 ) -> list[dict[str, str]]:
     """Run a dbt command in this process; return one dict per node (name, resource_type,
     status, message) or raise TransformError."""
+    outcome = _run_dbt(warehouse, args, target_path, env)
+    nodes = _node_results(outcome.result)
+    if not outcome.success:
+        failed = [
+            NodeFailure(n["resource_type"], n["name"], n["status"], n["message"])
+            for n in nodes
+            if n["status"] in ("error", "fail")
+        ]
+        detail = str(outcome.exception) if outcome.exception else ""
+        if any("out of sync" in f.message for f in failed):
+            detail = (
+                "Cấu trúc bảng đã đổi: chạy lại với full_refresh / the models' columns "
+                "changed: run again with full_refresh (cycle transform --full-refresh)"
+            )
+        raise TransformError(command, failed, detail)
+    return nodes
+
+
+def _run_dbt(
+    warehouse: Warehouse,
+    args: list[str],
+    target_path: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Any:
+    """dbt's outcome (a dbtRunnerResult) of a command run in this process, with a manifest
+    parsed ahead (`prepare`) when there is one."""
     from dbt.cli.main import dbtRunner
 
     env = {
@@ -471,6 +512,7 @@ def _invoke(
         **(env or {}),
     }
     log_level = "info" if sys.stdout.isatty() else "warn"
+    manifest = _PARSED.pop(warehouse.describe(), None) if args[0] == "build" else None
     with _work_dir(warehouse) as work, _environment(env):
         full_args = [
             *args,
@@ -490,25 +532,10 @@ def _invoke(
             *(["--no-write-json"] if target_path is None else []),
         ]
         try:
-            outcome = dbtRunner().invoke(full_args)
+            return dbtRunner(manifest=manifest).invoke(full_args)
         finally:
             _close_duckdb_connections()
             _close_dbt_logs()
-    nodes = _node_results(outcome.result)
-    if not outcome.success:
-        failed = [
-            NodeFailure(n["resource_type"], n["name"], n["status"], n["message"])
-            for n in nodes
-            if n["status"] in ("error", "fail")
-        ]
-        detail = str(outcome.exception) if outcome.exception else ""
-        if any("out of sync" in f.message for f in failed):
-            detail = (
-                "Cấu trúc bảng đã đổi: chạy lại với full_refresh / the models' columns "
-                "changed: run again with full_refresh (cycle transform --full-refresh)"
-            )
-        raise TransformError(command, failed, detail)
-    return nodes
 
 
 def _node_results(result: Any) -> list[dict[str, str]]:
