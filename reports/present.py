@@ -253,9 +253,14 @@ def slug(name_ascii: str) -> str:
 
 def report_stem(report: ReportData) -> str:
     """`district_402_huyen-nhu-xuan`, `province_38_tinh-thanh-hoa`, `country`."""
-    if report.unit.level == "country":
+    return unit_stem(report.unit.level, report.unit.code, report.unit.name_ascii)
+
+
+def unit_stem(level: str, code: str, name_ascii: str) -> str:
+    """The report's file name without its suffix, known before its data is built."""
+    if level == "country":
         return "country"
-    return f"{report.unit.level}_{report.unit.code}_{slug(report.unit.name_ascii)}"
+    return f"{level}_{code}_{slug(name_ascii)}"
 
 
 def unit_title(report: ReportData) -> Pair:

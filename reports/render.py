@@ -7,9 +7,12 @@ the units from that index, so a national cycle (~700 districts + 63 provinces) c
 warehouse read. Files are written under a temporary name and renamed, and report files of units
 no longer in the cycle are removed, so a re-run leaves exactly the current set.
 
-A re-run (after a late return) renders only the units whose report content changed: each
-report's data and the renderer's own source are fingerprinted, and the fingerprints are kept in
-`<reports>/<cycle>/.fingerprints.json`.
+A re-run (after a late return) costs what changed: the warehouse digests the rows each report
+reads (`reports.inputs`), and a report whose digest is the one kept in
+`<reports>/<cycle>/.fingerprints.json` (with its index entry) is left as it is, unread. Only
+the indicator values of the units still to render are read; a report whose inputs changed but
+whose content did not (the same fingerprint of its data and the renderer's code) is not
+rewritten either.
 """
 
 from __future__ import annotations
@@ -20,23 +23,26 @@ import multiprocessing
 import os
 import pickle
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from core.cycles import Cycle
 from core.settings import Settings
 from reports.html import IndexEntry, render_cycles_index, render_index, write_html
+from reports.inputs import CycleInputs, read_inputs
 from reports.load import ReportBuilder, UnitRef, load_cycle
 from reports.model import ReportData, ReportLevel
-from reports.present import report_stem
+from reports.present import report_stem, unit_stem
 from reports.xlsx import write_xlsx
 
-IN_PROCESS_BELOW = 12
-"""Fewer units than this are rendered without a process pool (its start-up would dominate)."""
+IN_PROCESS_BELOW = 2
+"""Fewer jobs than this are rendered without a process pool (forking one costs ~30 ms)."""
 
 _OWNED = re.compile(
     r"^(?:(?:district|province)_[0-9A-Za-z]+_[a-z0-9-]+|country)\.(?:xlsx|html)$"
@@ -46,13 +52,19 @@ _OWNED = re.compile(
 
 
 FINGERPRINTS = ".fingerprints.json"
+"""By report (its html file's name): the digest of its inputs, the fingerprint of its content and
+its line in the index."""
 
 
 def _renderer_digest() -> bytes:
-    """The renderer's own code and templates: a change to them renders every report again."""
+    """The renderer's own code and templates, and the reference code the reports' data and
+    wording come from (agency names, sensitive elements, number formats): a change to any of
+    them renders every report again, even one whose rows have not changed."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
-    for path in sorted([*package.glob("*.py"), *(package / "templates").glob("*")]):
+    core = package.parent / "core"
+    sources = [*package.glob("*.py"), *(package / "templates").glob("*")]
+    for path in [*sorted(sources), core / "reference.py", core / "text.py"]:
         digest.update(path.name.encode() + path.read_bytes())
     return digest.digest()
 
@@ -107,8 +119,9 @@ def write_reports(
     on_total: Callable[[int], None] | None = None,
 ) -> ReportSummary:
     """Write the cycle's reports and index; return what was written. Prints nothing."""
-    marts = load_cycle(settings.warehouse, cycle)
-    if marts.indicator_values.empty and marts.return_status.empty:
+    renderer = _renderer_digest()
+    inputs = read_inputs(settings.warehouse, cycle, renderer)
+    if not inputs.has_figures:
         raise NoReportData(
             f"Kho dữ liệu chưa có số liệu kỳ {cycle.id} (chạy `cycle transform {cycle.id}` "
             f"trước). / The warehouse has no figures for {cycle.id} (run `cycle transform "
@@ -116,42 +129,118 @@ def write_reports(
         )
     directory = settings.reports / cycle.id
     directory.mkdir(parents=True, exist_ok=True)
-    builder = ReportBuilder(marts)
-    fingerprints_file = directory / FINGERPRINTS
-    try:
-        previous = json.loads(fingerprints_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        previous = {}
-    units = builder.units_to_report()
+    state_file = directory / FINGERPRINTS
+    kept = _read_state(state_file)
     if on_total:
-        on_total(len(units))
-    rendered = _render_all(builder, units, directory, workers, previous, progress)
-    written = [(report, entry) for report, entry, _, _ in rendered]
-    with _atomic(fingerprints_file) as tmp:
-        tmp.write_text(
-            json.dumps({r.html.name: fp for r, _, fp, _ in rendered}, indent=0), encoding="utf-8"
-        )
+        on_total(len(inputs.units))
 
-    entries = [entry for _, entry in written]
+    done, stale = _unchanged(inputs, kept, directory)
+    if progress and done:
+        progress(len(done))
+    if stale:
+        # Only the indicator values of the units to render (all of them on a first run).
+        codes = None if len(stale) == len(inputs.units) else inputs.value_codes_of(stale)
+        builder = ReportBuilder(load_cycle(settings.warehouse, cycle, unit_codes=codes))
+        previous = {name: last.content for name, last in kept.items()}
+        for r in _render_all(builder, stale, directory, workers, previous, renderer, progress):
+            done[(r[0].level, r[0].code)] = r
+    rendered = [done[(u.level, u.code)] for u in inputs.units]
+    with _atomic(state_file) as tmp:
+        state = {
+            r.html.name: {
+                "inputs": inputs.digests[(r.level, r.code)],
+                "content": content,
+                "entry": asdict(entry),
+            }
+            for r, entry, content, _ in rendered
+        }
+        tmp.write_text(json.dumps(state, indent=0), encoding="utf-8")
+
+    entries = [entry for _, entry, _, _ in rendered]
     index = directory / "index.html"
     with _atomic(index) as tmp:
-        tmp.write_text(render_index(cycle.id, entries, marts.generated_from), encoding="utf-8")
+        tmp.write_text(render_index(cycle.id, entries, inputs.generated_from), encoding="utf-8")
     top = settings.reports / "index.html"
     with _atomic(top) as tmp:
         tmp.write_text(render_cycles_index(settings.reports), encoding="utf-8")
-    reports = [report for report, _ in written]
+    reports = [report for report, _, _, _ in rendered]
     keep = {path.name for r in reports for path in (r.xlsx, r.html)} | {index.name}
     removed = []
     for path in sorted(directory.iterdir()):
         if path.is_file() and _OWNED.match(path.name) and path.name not in keep:
             path.unlink()
             removed.append(path)
-    unchanged = sum(1 for *_, skipped in rendered if skipped)
+    unchanged = sum(1 for *_, left in rendered if left)
     return ReportSummary(cycle.id, directory, index, reports, removed, unchanged)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """What `.fingerprints.json` keeps of a report."""
+
+    inputs: str
+    content: str
+    entry: IndexEntry
+
+
+def _read_state(path: Path) -> dict[str, _Kept]:
+    """The kept reports by html name; a report kept in an older layout is rendered again."""
+    try:
+        raw: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for name, last in raw.items() if isinstance(raw, dict) else ():
+        try:
+            out[name] = _Kept(last["inputs"], last["content"], IndexEntry(**last["entry"]))
+        except (KeyError, TypeError):
+            continue
+    return out
+
+
+def _unchanged(
+    inputs: CycleInputs, kept: dict[str, _Kept], directory: Path
+) -> tuple[dict[tuple[str, str], Rendered], list[UnitRef]]:
+    """The reports whose inputs are those they were rendered from, as kept (with both files
+    still there), and the others, to render."""
+    done: dict[tuple[str, str], Rendered] = {}
+    stale: list[UnitRef] = []
+    for unit in inputs.units:
+        key = (unit.level, unit.code)
+        xlsx, html = unit_paths(unit, directory)
+        last = kept.get(html.name)
+        if last and last.inputs == inputs.digests[key] and xlsx.exists() and html.exists():
+            report = WrittenReport(unit.level, unit.code, unit.name_vi, xlsx, html)
+            done[key] = (report, last.entry, last.content, True)
+        else:
+            stale.append(unit)
+    return done, stale
+
+
+def unit_paths(unit: UnitRef, directory: Path) -> tuple[Path, Path]:
+    stem = unit_stem(unit.level, unit.code, unit.name_ascii)
+    return directory / f"{stem}.xlsx", directory / f"{stem}.html"
 
 
 Rendered = tuple[WrittenReport, IndexEntry, str, bool]
 """A unit's report, its index entry, its fingerprint, and whether it was left unchanged."""
+
+Format = Literal["xlsx", "html"]
+Job = tuple[ReportLevel, str, tuple[Format, ...]]
+"""A unit's report and the files of it to write."""
+
+
+def _jobs(units: list[UnitRef]) -> list[Job]:
+    # The largest reports first (the country, then provinces) so no worker ends on a long one.
+    # The country's two files are two jobs: with every return of the cycle it takes seconds.
+    rank = {"country": 0, "province": 1, "district": 2}
+    jobs: list[Job] = []
+    for u in sorted(units, key=lambda u: rank[u.level]):
+        if u.level == "country":
+            jobs += [(u.level, u.code, ("xlsx",)), (u.level, u.code, ("html",))]
+        else:
+            jobs.append((u.level, u.code, ("xlsx", "html")))
+    return jobs
 
 
 def _render_all(
@@ -160,45 +249,45 @@ def _render_all(
     directory: Path,
     workers: int | None,
     previous: dict[str, str],
+    renderer: bytes,
     progress: Callable[[int], None] | None = None,
 ) -> list[Rendered]:
-    # The largest reports first (the country, then provinces) so no worker ends on a long one.
-    rank = {"country": 0, "province": 1, "district": 2}
-    jobs = sorted(((u.level, u.code) for u in units), key=lambda job: rank[job[0]])
-    order = {job: n for n, job in enumerate((u.level, u.code) for u in units)}
+    jobs = _jobs(units)
     count = workers or min(2, os.cpu_count() or 1)
     _Worker.builder, _Worker.directory = builder, directory
-    _Worker.previous, _Worker.renderer = previous, _renderer_digest()
+    _Worker.previous, _Worker.renderer = previous, renderer
+    pending = Counter(job[:2] for job in jobs)
+    merged: dict[tuple[str, str], Rendered] = {}
     try:
-        if count <= 1 or len(jobs) < IN_PROCESS_BELOW:
-            written = [_advanced(_render_unit(job), progress) for job in jobs]
-        else:
-            written = _render_pool(jobs, count, progress)
+        in_process = count <= 1 or len(jobs) < IN_PROCESS_BELOW
+        for rendered in map(_render_job, jobs) if in_process else _render_pool(jobs, count):
+            # A unit is done when all its jobs are; unchanged only if none of them wrote.
+            key = (rendered[0].level, rendered[0].code)
+            before = merged.get(key)
+            merged[key] = rendered if before is None else (*rendered[:3], before[3] and rendered[3])
+            pending[key] -= 1
+            if progress and not pending[key]:
+                progress(1)
     finally:
         _Worker.builder = _Worker.directory = None  # the marts are large: do not keep them
         _Worker.previous = {}
-    return sorted(written, key=lambda w: order[(w[0].level, w[0].code)])
+    return [merged[(u.level, u.code)] for u in units]
 
 
-def _advanced(rendered: Rendered, progress: Callable[[int], None] | None) -> Rendered:
-    if progress:
-        progress(1)
-    return rendered
-
-
-def _render_pool(
-    jobs: list[tuple[ReportLevel, str]], count: int, progress: Callable[[int], None] | None
-) -> list[Rendered]:
+def _render_pool(jobs: list[Job], count: int) -> Iterator[Rendered]:
     # Forked workers (the project runs on Linux; ingest's pool forks too) inherit the indexed
     # marts held in `_Worker`: nothing is pickled and the caller's main module (an Airflow
-    # task, the CLI) is not imported again. A pool that breaks falls back to this process.
+    # task, the CLI) is not imported again. A pool that breaks leaves the rest to this process.
     context = multiprocessing.get_context("fork")
     chunk = max(1, min(16, len(jobs) // (count * 4)))
+    done = 0
     try:
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            return [_advanced(r, progress) for r in pool.map(_render_unit, jobs, chunksize=chunk)]
+            for rendered in pool.map(_render_job, jobs, chunksize=chunk):
+                done += 1
+                yield rendered
     except BrokenProcessPool:
-        return [_advanced(_render_unit(job), progress) for job in jobs]
+        yield from (_render_job(job) for job in jobs[done:])
 
 
 class _Worker:
@@ -210,15 +299,16 @@ class _Worker:
     renderer: bytes = b""
 
 
-def _render_unit(job: tuple[ReportLevel, str]) -> Rendered:
+def _render_job(job: Job) -> Rendered:
     assert _Worker.builder is not None and _Worker.directory is not None
-    level, code = job
+    level, code, formats = job
     report = _Worker.builder.build(level, code)
     print_ = fingerprint(report, _Worker.renderer)
     xlsx, html = report_paths(report, _Worker.directory)
-    if _Worker.previous.get(html.name) == print_ and xlsx.exists() and html.exists():
+    paths = {"xlsx": xlsx, "html": html}
+    if _Worker.previous.get(html.name) == print_ and all(paths[f].exists() for f in formats):
         return (*describe(report, xlsx, html), print_, True)
-    return (*write_report(report, _Worker.directory), print_, False)
+    return (*write_report(report, _Worker.directory, formats), print_, False)
 
 
 def report_paths(report: ReportData, directory: Path) -> tuple[Path, Path]:
@@ -226,13 +316,17 @@ def report_paths(report: ReportData, directory: Path) -> tuple[Path, Path]:
     return directory / f"{stem}.xlsx", directory / f"{stem}.html"
 
 
-def write_report(report: ReportData, directory: Path) -> tuple[WrittenReport, IndexEntry]:
-    """Write one report's xlsx and html into `directory`."""
+def write_report(
+    report: ReportData, directory: Path, formats: tuple[Format, ...] = ("xlsx", "html")
+) -> tuple[WrittenReport, IndexEntry]:
+    """Write one report's xlsx and html (or only those of `formats`) into `directory`."""
     xlsx, html = report_paths(report, directory)
-    with _atomic(xlsx) as tmp:
-        write_xlsx(report, tmp)
-    with _atomic(html) as tmp:
-        write_html(report, tmp)
+    if "xlsx" in formats:
+        with _atomic(xlsx) as tmp:
+            write_xlsx(report, tmp)
+    if "html" in formats:
+        with _atomic(html) as tmp:
+            write_html(report, tmp)
     return describe(report, xlsx, html)
 
 

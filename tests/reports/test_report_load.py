@@ -17,6 +17,7 @@ from reports.load import (
     QUERIES,
     MissingMarts,
     ReportBuilder,
+    _clean,
     load_cycle,
     load_report,
 )
@@ -265,3 +266,9 @@ def test_expected_values_given_as_text_are_shown_and_withheld_when_small(
         c.value for row in openpyxl.load_workbook(book)[SHEETS["findings"]].iter_rows() for c in row
     ]
     assert "≤ 120" in cells
+
+
+def test_text_is_read_stripped_with_none_for_blanks() -> None:
+    frame = pd.DataFrame({"code": [" 584 ", "", None, "584", "   ", float("nan"), 12]})
+    cleaned = _clean(frame, text=["code"])["code"].tolist()
+    assert cleaned == ["584", None, None, "584", None, None, "12"]

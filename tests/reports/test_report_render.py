@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
-from report_support import CYCLE, POST_CYCLE, settings_for
+from report_support import CYCLE, POST_CYCLE, Planted, settings_for
 
 from core.cycles import Cycle
 from reports import render
@@ -46,14 +48,13 @@ def test_rerun_rewrites_the_same_files_and_drops_stale_ones(
 
 
 def test_worker_processes_write_what_one_process_writes(
-    tmp_path: Path, warehouse: Path, rendered: ReportSummary, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(render, "IN_PROCESS_BELOW", 0)
     pooled = write_reports(settings_for(warehouse, tmp_path / "reports"), CYCLE, workers=2)
-    assert [(r.level, r.code) for r in pooled.reports] == [
-        (r.level, r.code) for r in rendered.reports
-    ]
-    for path in rendered.files:
+    alone = write_reports(settings_for(warehouse, tmp_path / "alone"), CYCLE, workers=1)
+    assert [(r.level, r.code) for r in pooled.reports] == [(r.level, r.code) for r in alone.reports]
+    for path in alone.files:
         assert (pooled.directory / path.name).read_bytes() == path.read_bytes(), path.name
 
 
@@ -72,10 +73,6 @@ def test_a_cycle_without_figures_fails_clearly(tmp_path: Path, warehouse: Path) 
 def test_a_rerun_renders_only_the_reports_whose_content_changed(
     tmp_path: Path, warehouse: Path
 ) -> None:
-    import shutil
-
-    import duckdb
-
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy2(warehouse, copy)
     settings = settings_for(copy, tmp_path / "reports")
@@ -107,3 +104,72 @@ def test_the_reports_folder_has_an_index_of_cycles(rendered: ReportSummary) -> N
     top = rendered.directory.parent / "index.html"
     html = top.read_text(encoding="utf-8")
     assert f'href="{CYCLE.id}/index.html"' in html and "Consolidated reports by cycle" in html
+
+
+def rewritten(summary: ReportSummary, since: dict[str, int]) -> set[str]:
+    """The files of `summary` written since their modification times were `since`."""
+    return {p.name for p in summary.files if p.stat().st_mtime_ns != since.get(p.name)}
+
+
+def test_an_unchanged_warehouse_renders_nothing_and_reads_no_figures(
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(warehouse, tmp_path / "reports")
+    first = write_reports(settings, CYCLE)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in first.files}
+
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the marts were read")
+
+    monkeypatch.setattr(render, "load_cycle", no_read)
+    again = write_reports(settings, CYCLE)
+    assert again.unchanged == len(again.reports) == len(first.reports)
+    assert rewritten(again, mtimes) == {"index.html"}
+    assert (again.directory / "index.html").read_bytes() == (
+        first.directory / "index.html"
+    ).read_bytes()
+
+
+def test_a_late_return_renders_exactly_the_reports_above_it(
+    tmp_path: Path, warehouse: Path, planted: Planted
+) -> None:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy2(warehouse, copy)
+    settings = settings_for(copy, tmp_path / "reports")
+    first = write_reports(settings, CYCLE)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in first.files}
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "update marts.fct_return_status set received = true, on_time = false, "
+            "submitted_on = date '2024-12-30' where cycle = ? and reporter_code = ?",
+            [CYCLE.id, planted.many_abused],
+        )
+    again = write_reports(settings, CYCLE)
+    stems = {"district_584_huyen-bac-ai", "province_58_tinh-ninh-thuan", "country"}
+    assert rewritten(again, mtimes) == {
+        f"{stem}.{suffix}" for stem in stems for suffix in ("xlsx", "html")
+    } | {"index.html"}
+    assert again.unchanged == len(again.reports) - 3
+
+    # What a first run on the changed warehouse writes, byte for byte.
+    fresh = write_reports(settings_for(copy, tmp_path / "fresh"), CYCLE)
+    for path in fresh.files:
+        assert (again.directory / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_a_changed_renderer_or_a_lost_file_renders_again(
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(warehouse, tmp_path / "reports")
+    first = write_reports(settings, CYCLE)
+    lost = next(r for r in first.reports if r.level == "district")
+    lost.xlsx.unlink()
+    again = write_reports(settings, CYCLE)
+    assert lost.xlsx.exists() and again.unchanged == len(again.reports) - 1
+
+    renderer = render._renderer_digest() + b"changed"
+    monkeypatch.setattr(render, "_renderer_digest", lambda: renderer)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in again.files}
+    third = write_reports(settings, CYCLE)
+    assert third.unchanged == 0
+    assert rewritten(third, mtimes) == {p.name for p in third.files}
