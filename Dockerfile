@@ -14,8 +14,8 @@ RUN pip install --no-cache-dir uv==0.13.8 \
 
 WORKDIR /opt/warehouse
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --no-install-project --compile-bytecode
 COPY . .
-RUN uv sync --frozen --no-dev && chown -R airflow /opt/warehouse
+RUN uv sync --frozen --no-dev --compile-bytecode && chown -R airflow /opt/warehouse
 
 USER airflow
