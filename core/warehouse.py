@@ -2,23 +2,31 @@
 
 SQL written for it uses `?` placeholders and portable syntax; the PostgreSQL side rewrites the
 placeholders. Bulk writes go through DuckDB's DataFrame scan or PostgreSQL's COPY, never row by
-row.
+row. pandas is imported only by the methods that take or give a DataFrame: importing it costs
+more than a whole re-run of ingest, which writes plain rows (`insert_rows`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlparse
-
-import pandas as pd
 
 from core.settings import is_postgres_url
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 WarehouseKind = Literal["duckdb", "postgres"]
+
+LIST_INSERT_MAX_CELLS = 200_000
+"""`insert_rows` on DuckDB passes up to this many values as list parameters (~1 µs each);
+beyond, DataFrame scans (of this many values each) are cheaper even counting the pandas
+import."""
 
 
 class WarehouseConnection:
@@ -46,6 +54,8 @@ class WarehouseConnection:
             return list(cur.fetchall())
 
     def query_df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        import pandas as pd
+
         if self.kind == "duckdb":
             frame: pd.DataFrame = self.raw.execute(sql, list(params)).df()
             return frame
@@ -76,9 +86,40 @@ class WarehouseConnection:
             finally:
                 self.raw.unregister("_insert_frame")
             return
+        import pandas as pd
+
         with self.raw.cursor() as cur, cur.copy(f"copy {table} ({columns}) from stdin") as copy:
             for row in frame.itertuples(index=False, name=None):
-                copy.write_row([_plain(v) for v in row])
+                copy.write_row([_plain(v, pd.NaT, pd.NA) for v in row])
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Append rows of plain Python values (str, int, float, bool, date, datetime, None) to an
+        existing table. Rows are consumed as they come (a generator keeps a national load from
+        being held twice), and a few rows need no pandas: a late return adds a few dozen."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        if self.kind == "postgres":
+            with self.raw.cursor() as cur, cur.copy(f"copy {table} ({names}) from stdin") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        step = max(1, LIST_INSERT_MAX_CELLS // len(columns))
+        rows = iter(rows)
+        batch = list(itertools.islice(rows, step + 1))
+        if len(batch) <= step:
+            if batch:
+                # One list per column, unnested side by side: one statement whatever the row
+                # count (executemany and VALUES lists cost 15-2000 µs per value on DuckDB).
+                unnest = ", ".join("unnest(?)" for _ in columns)
+                by_column = [list(c) for c in zip(*batch, strict=True)]
+                self.raw.execute(f"insert into {table} ({names}) select {unnest}", by_column)
+            return
+        import pandas as pd
+
+        while batch:
+            self.insert_df(table, pd.DataFrame(batch, columns=list(columns)))
+            batch = list(itertools.islice(rows, step))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -96,9 +137,9 @@ class WarehouseConnection:
                 yield
 
 
-def _plain(value: Any) -> Any:
-    """pandas' missing values as SQL NULL for COPY."""
-    if value is None or value is pd.NaT or value is pd.NA:
+def _plain(value: Any, nat: Any, na: Any) -> Any:
+    """pandas' missing values (`nat`, `na`, NaN) as SQL NULL for COPY."""
+    if value is None or value is nat or value is na:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None

@@ -173,13 +173,26 @@ def gx_run(run_name: str, data_docs_dir: Path | None) -> Iterator[GxRun]:
                 "class_name": "TupleFilesystemStoreBackend",
                 "base_directory": str(data_docs_dir.resolve()),
             },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_index_builder": {
+                "class_name": "DefaultSiteIndexBuilder",
+                "view": _view("CachedJinjaIndexPageView"),
+            },
+            # Merged into GX's default sections: only their views change.
+            "site_section_builders": {
+                section: {"view": _view("CachedJinjaPageView")}
+                for section in ("expectations", "validations", "profiling")
+            },
         }
         if "local_site" in context.list_data_docs_sites():
             context.update_data_docs_site("local_site", site)
         else:
             context.add_data_docs_site("local_site", site)
     yield GxRun(run_name=run_name, data_docs_dir=data_docs_dir, context=context)
+
+
+def _view(class_name: str) -> dict[str, str]:
+    """A Data Docs view of `expectations.gx_views` (GX's own, with templates compiled once)."""
+    return {"module_name": "expectations.gx_views", "class_name": class_name}
 
 
 def unexpected_keys(index_list: Any, id_columns: Sequence[str]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ language reads them (Vietnamese: 1.234 and 9,5 and 15/06/2024; English: 1,234 an
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import string
@@ -73,4 +74,23 @@ class _RowFormatter(string.Formatter):
 def fill(template: str, row: Mapping[str, Any], language: Language) -> str:
     """The template with every `{column}` replaced by the row's value (KeyError if the row has
     no such column: suites declare their columns, so this is a bug, not bad data)."""
-    return _RowFormatter(language).vformat(template, (), row)
+    parts = _plain_fields(template)
+    if parts is None:
+        return _RowFormatter(language).vformat(template, (), row)
+    return "".join(
+        literal if name is None else literal + format_value(row[name], spec, language)
+        for literal, name, spec in parts
+    )
+
+
+@functools.cache
+def _plain_fields(template: str) -> tuple[tuple[str, str | None, str], ...] | None:
+    """A template parsed once, as (literal text, column, spec) when every field is a plain
+    `{column}` or `{column:spec}` (what `string.Formatter` then does, without re-parsing the
+    template for each of thousands of findings); None for anything fancier."""
+    parts = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        if name is not None and (conversion or not name.isidentifier() or "{" in (spec or "")):
+            return None
+        parts.append((literal, name, spec or ""))
+    return tuple(parts)

@@ -40,3 +40,28 @@ def test_fill_reads_the_row() -> None:
     assert fill(template, row, "en") == "Xã Bình Lương: 12,500 (z = 4.3)"
     with pytest.raises(KeyError):
         fill("{missing}", row, "en")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{unit_name}: {value} (z = {modified_z:.1f}) {{literal}}",
+        "{value:.0%} of {unit_name}",
+        "no field at all",
+        "{unit_name!r} is repr'd",  # a conversion: the general formatter's path
+        "{value:{spec}}",  # a nested spec: the general formatter's path
+    ],
+)
+def test_fill_gives_what_the_general_formatter_gives(template: str) -> None:
+    """Templates are parsed once and filled from the parts; `string.Formatter` (the reference)
+    fills them the same way."""
+    import string
+
+    from expectations.messages import _RowFormatter
+
+    row = {"unit_name": "Xã Bình Lương", "value": 0.125, "modified_z": 4.26, "spec": ".1f"}
+    for language in ("vi", "en"):
+        expected = string.Formatter.vformat(_RowFormatter(language), template, (), row)
+        assert fill(template, row, language) == expected  # type: ignore[arg-type]
+    with pytest.raises(IndexError):  # positional fields have no value, as before
+        fill("{0}", row, "en")

@@ -255,3 +255,30 @@ def test_a_repeated_key_is_refused(gx: ModuleType, tmp_path: Path) -> None:
     con.close()
     with pytest.raises(CheckTableError, match="repeat the key"):
         run_validation(settings, CYCLE)
+
+
+def test_a_null_key_is_refused(gx: ModuleType, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    write_tables(settings.warehouse, [World.clean(communes=2)])
+    con = duckdb.connect(settings.warehouse)
+    con.execute(
+        "update marts.qa_element_checks set element_code = null"
+        " where unit_code = (select min(unit_code) from marts.qa_element_checks)"
+    )
+    con.close()
+    with pytest.raises(CheckTableError, match="null in key columns"):
+        run_validation(settings, CYCLE)
+
+
+def test_normalise_frame_leaves_its_input_alone() -> None:
+    frame = pd.DataFrame(
+        {
+            "code": pd.Series(["a", None], dtype="str"),
+            "n": pd.Series([1, None], dtype="Int64"),
+        }
+    )
+    before = frame.copy()
+    out = normalise_frame(frame, {"code": "varchar", "n": "integer"})
+    pd.testing.assert_frame_equal(frame, before)
+    assert out["code"].tolist() == ["a", None] and out["code"].dtype == object
+    assert out["n"].dtype == "float64" and out["n"].isna().tolist() == [False, True]

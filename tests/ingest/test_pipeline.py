@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import shutil
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -164,6 +167,53 @@ def test_ingesting_twice_yields_the_same_tables(settings: Settings, demo_inbox: 
         pd.testing.assert_frame_equal(before[name], after[name])
 
 
+@pytest.mark.parametrize("through", ["lists", "dataframes"])
+def test_ingesting_in_stages_yields_the_tables_of_one_ingest(
+    settings: Settings, demo_inbox: Path, through: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Returns arriving over several runs end as if ingested together: later runs update the
+    statuses of the rows already recorded and add their own (whichever way rows are written)."""
+    import core.warehouse
+
+    if through == "dataframes":
+        monkeypatch.setattr(core.warehouse, "LIST_INSERT_MAX_CELLS", 1000)
+    cycle = Cycle.parse("2024-Y")
+    by_arrival = sorted(
+        (demo_inbox / cycle.id).iterdir(), key=lambda p: (p.stat().st_mtime, p.name)
+    )
+    at_once = settings.with_(inbox=demo_inbox, warehouse=str(settings.warehouse) + ".once")
+    ingest_cycle(at_once, cycle)
+    staged = settings.with_(inbox=settings.inbox)
+    (staged.inbox / cycle.id).mkdir(parents=True)
+    # The demo's corrections arrive 16th -> 33rd and 56th -> 67th, its duplicate 82nd -> 83rd:
+    # each pair is split over two runs.
+    cuts = [0, 20, 60, 60, 83, len(by_arrival)]
+    changed_later = 0
+    for run, (start, end) in enumerate(itertools.pairwise(cuts)):
+        for path in by_arrival[start:end]:
+            shutil.copy2(path, staged.inbox / cycle.id / path.name)
+        before = tables(staged)["received_files"] if run else None
+        summary = ingest_cycle(staged, cycle)
+        assert summary.new_files == end - start
+        if before is not None:
+            after = tables(staged)["received_files"].set_index(["file_name", "file_sha256"])
+            was = before.set_index(["file_name", "file_sha256"])["status"]
+            changed_later += int((after.loc[was.index, "status"] != was).sum())
+    assert changed_later >= 2  # later runs did change rows already recorded
+    once, in_stages = tables(at_once), tables(staged)
+    for name in once:
+        pd.testing.assert_frame_equal(once[name], in_stages[name])
+
+
+def test_list_inbox_skips_hidden_and_lock_files_and_folders(tmp_path: Path) -> None:
+    for name in ("b.xlsx", "A.csv", "a b.xlsx", ".hidden.csv", "~$b.xlsx", "é.csv"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    expected = sorted(tmp_path / n for n in ("b.xlsx", "A.csv", "a b.xlsx", "é.csv"))
+    assert pipeline.list_inbox(tmp_path) == expected
+    assert pipeline.list_inbox(tmp_path / "missing") == []
+
+
 def test_parallel_and_serial_reading_agree(settings: Settings, demo_inbox: Path) -> None:
     paths = pipeline.list_inbox(demo_inbox / "2024-Y")
     serial = pipeline.read_many(paths, Cycle.parse("2024-Y"), settings.archive, workers=1)
@@ -180,15 +230,17 @@ def test_a_failed_write_leaves_the_warehouse_as_it_was(
     before = tables(settings)
     commune_return(folder / "b.csv", 2000, reporter="16207")
 
-    def broken_insert(self: object, table: str, frame: pd.DataFrame) -> None:
+    def broken_insert(
+        self: object, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
+    ) -> None:
         if table == "raw.return_values":
             raise RuntimeError("disk full")
-        original(self, table, frame)  # type: ignore[arg-type]
+        original(self, table, columns, rows)  # type: ignore[arg-type]
 
     from core.warehouse import WarehouseConnection
 
-    original = WarehouseConnection.insert_df
-    monkeypatch.setattr(WarehouseConnection, "insert_df", broken_insert)
+    original = WarehouseConnection.insert_rows
+    monkeypatch.setattr(WarehouseConnection, "insert_rows", broken_insert)
     with pytest.raises(RuntimeError, match="disk full"):
         ingest_cycle(settings, CYCLE)
     monkeypatch.undo()
@@ -210,3 +262,12 @@ def test_ingest_into_postgresql(settings: Settings, postgres_url: str) -> None:
     again = ingest_cycle(settings, CYCLE)
     assert again.new_files == 0
     assert current_values(settings)[("16204", "pop_children")] == 1100
+    # A later correction: the row already recorded is updated in place.
+    commune_return(folder / "v3.csv", 1200, submitted_on="2023-12-04")
+    later = ingest_cycle(settings, CYCLE)
+    assert (later.new_files, later.loaded) == (1, 1)
+    assert current_values(settings)[("16204", "pop_children")] == 1200
+    files = tables(settings)["received_files"].set_index("file_name")
+    assert files.loc["v2.csv", "status"] == "superseded"
+    assert files.loc["v2.csv", "superseded_by_file"] == "v3.csv"
+    assert files.loc["v1.csv", "superseded_by_file"] == "v3.csv"
