@@ -120,30 +120,29 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     Every step is idempotent, so a run can be repeated after a late return."""
     ordered = sorted(set(cycles))
     summary = RunSummary([CycleRun(c.id) for c in ordered])
-    # dbt and Great Expectations take seconds of a core to import, and dbt as much again to
-    # parse the project: two processes do that while ingest runs (on a re-run, ingest reads
-    # one file and leaves the cores idle), then run the transform and validate steps.
-    with (
-        _WarmProcess(
-            "cycle-transform", functools.partial(_prepare_transform, settings)
-        ) as transformer,
-        _WarmProcess("cycle-validate", _import_gx) as validator,
-    ):
+    # dbt takes seconds of a core to import and as much again to parse the project: a process
+    # does that while ingest runs (a re-run's ingest reads one file and leaves a core idle),
+    # then transforms. Great Expectations takes as long to import: another process does it
+    # while dbt builds (mostly one core: dbt's Python holds the GIL), then validates.
+    with _WarmProcess(
+        "cycle-transform", functools.partial(_prepare_transform, settings)
+    ) as transformer:
         for entry, c in zip(summary.cycles, ordered, strict=True):
             with _timed(entry, "ingest"):
                 entry.ingest = ingest(settings, c)
-        # one cycle: rebuild what changed; several: rebuild everything once
-        with _timed(summary.cycles[-1], "transform"):
-            shared = transformer.call(transform, settings, ordered[-1], len(ordered) > 1)
-        transformer.stop()  # its memory (dbt's manifest) goes back to the system now
-        for entry, c in zip(summary.cycles, ordered, strict=True):
-            entry.transform = shared
-            with _timed(entry, "validate"):
-                entry.validate = validator.call(validate, settings, c)
-            with _timed(entry, "report"):
-                entry.report = report(settings, c)
-            with _timed(entry, "alert"):
-                entry.alert = alert(settings, c, dry_run=dry_run_alerts)
+        with _WarmProcess("cycle-validate", _import_gx) as validator:
+            # one cycle: rebuild what changed; several: rebuild everything once
+            with _timed(summary.cycles[-1], "transform"):
+                shared = transformer.call(transform, settings, ordered[-1], len(ordered) > 1)
+            transformer.stop()  # its memory (dbt's manifest) goes back to the system now
+            for entry, c in zip(summary.cycles, ordered, strict=True):
+                entry.transform = shared
+                with _timed(entry, "validate"):
+                    entry.validate = validator.call(validate, settings, c)
+                with _timed(entry, "report"):
+                    entry.report = report(settings, c)
+                with _timed(entry, "alert"):
+                    entry.alert = alert(settings, c, dry_run=dry_run_alerts)
     return summary
 
 
@@ -154,6 +153,7 @@ def _prepare_transform(settings: Settings) -> None:
 
 
 def _import_gx() -> None:
+    import expectations.runner  # noqa: F401 (the validate step's own modules, pandas among them)
     from expectations.gx_runtime import import_gx
 
     import_gx()
@@ -166,8 +166,10 @@ class _WarmProcess:
     """A forked process that imports a heavy library as soon as a run starts, then runs the
     steps it is sent, one at a time, and sends back their results.
 
-    Forking happens before the run opens the warehouse, so the process shares no connection.
-    If it cannot start or dies, the step runs in this process instead: the same function."""
+    A fresh interpreter (spawned, not forked): a fork of a process that has run dbt or GX
+    before (a test session, a notebook) can inherit a lock held by one of their threads and
+    hang. It opens no warehouse until sent a step. If it cannot start or dies, the step runs in
+    this process instead: the same function."""
 
     def __init__(self, name: str, warm_up: Callable[[], None]) -> None:
         self._name, self._warm_up = name, warm_up
@@ -177,7 +179,7 @@ class _WarmProcess:
         import multiprocessing
 
         try:
-            context = multiprocessing.get_context("fork")
+            context = multiprocessing.get_context("spawn")
             self._conn, child = context.Pipe()
             self._process = context.Process(
                 target=_serve_steps, args=(child, self._warm_up), name=self._name, daemon=True
