@@ -60,11 +60,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     return BuiltWarehouse(settings, generated, summary)
 
 
-@pytest.fixture
-def built_copy(built: BuiltWarehouse, tmp_path: Path) -> BuiltWarehouse:
-    """The built warehouse and its inbox copied, to change without disturbing other tests."""
-    settings = settings_under(tmp_path)
+def copy_built(built: BuiltWarehouse, base: Path) -> BuiltWarehouse:
+    """The built warehouse and its inbox copied under `base`."""
+    settings = settings_under(base)
     shutil.copytree(built.settings.inbox, settings.inbox)
     Path(settings.warehouse).parent.mkdir(parents=True)
     shutil.copy2(built.settings.warehouse, settings.warehouse)
     return BuiltWarehouse(settings, built.generated, built.summary)
+
+
+@pytest.fixture
+def built_copy(built: BuiltWarehouse, tmp_path: Path) -> BuiltWarehouse:
+    """The built warehouse and its inbox copied, to change without disturbing other tests."""
+    return copy_built(built, tmp_path)

@@ -3,7 +3,6 @@ provinces whose returns changed, and gives exactly what a whole rebuild gives.""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,7 @@ from core.cycles import Cycle
 from core.warehouse import Warehouse
 from cycle.transform import run_transform
 from ingest.pipeline import ingest_cycle
-from tests.transform.conftest import BuiltWarehouse, read, settings_under
+from tests.transform.conftest import BuiltWarehouse, copy_built, read
 from tests.transform.test_quality_tables import late_return
 
 pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
@@ -46,14 +45,6 @@ def tables(built: BuiltWarehouse) -> dict[str, pd.DataFrame]:
     }
 
 
-def copy_of(built: BuiltWarehouse, base: Path) -> BuiltWarehouse:
-    settings = settings_under(base)
-    shutil.copytree(built.settings.inbox, settings.inbox)
-    Path(settings.warehouse).parent.mkdir(parents=True)
-    shutil.copy2(built.settings.warehouse, settings.warehouse)
-    return BuiltWarehouse(settings, built.generated, built.summary)
-
-
 def test_nothing_changed_builds_nothing(built_copy: BuiltWarehouse) -> None:
     summary = run_transform(built_copy.settings, Cycle.parse("2024-Y"))
     assert summary.up_to_date and summary.models_built == 0
@@ -66,7 +57,7 @@ def test_a_late_return_rebuilds_its_province_as_a_whole_rebuild_would(
     """2022-Y's late return: 2022-Y, 2023-Y (compared with it) and the history of 2024-Y are
     rebuilt in the late commune's province only, and every table equals a whole rebuild."""
     late = late_return(built_copy, "2022-Y")
-    whole = copy_of(built_copy, tmp_path / "whole")
+    whole = copy_built(built_copy, tmp_path / "whole")
 
     summary = run_transform(built_copy.settings, Cycle.parse("2022-Y"))
     run_transform(whole.settings, Cycle.parse("2022-Y"), whole_cycle=True)
