@@ -163,7 +163,7 @@ _Result = TypeVar("_Result")
 
 
 class _WarmProcess:
-    """A forked process that imports a heavy library as soon as a run starts, then runs the
+    """A process of its own that imports a heavy library as soon as it starts, then runs the
     steps it is sent, one at a time, and sends back their results.
 
     A fresh interpreter (spawned, not forked): a fork of a process that has run dbt or GX
