@@ -222,13 +222,6 @@ _COLUMN_TESTS = tuple(
 """The generic data tests a province rebuild leaves to whole builds (see run_transform)."""
 
 
-def _cycles_to_rebuild(warehouse: Warehouse, cycle: Cycle) -> list[str]:
-    """The cycle, the next comparable one (compared with it), and any cycle ingested but
-    never built (with its next comparable one), so that no cycle is left out of the marts."""
-    with warehouse.connect() as con:
-        return _with_next_comparable([cycle, *_unbuilt_cycles(con)])
-
-
 def _unbuilt_cycles(con: WarehouseConnection) -> list[Cycle]:
     if not con.table_exists("marts", "fct_return_status"):
         return []
@@ -393,23 +386,18 @@ def _scope_digest(con: WarehouseConnection) -> str:
 
 def _record_build(warehouse: Warehouse, plan: RebuildPlan) -> None:
     """After a successful build: the raw state it was built from becomes the ledger."""
-    import pandas as pd
-
-    rows: list[ReceivedFile] = sorted(plan.received, key=lambda row: row[:3])
-    frame = pd.DataFrame(
-        rows,
-        columns=["cycle", "file_name", "file_sha256", "file_status", "reporter_code"],
-        dtype=object,
-    )
+    received: list[ReceivedFile] = sorted(plan.received, key=lambda row: row[:3])
     with warehouse.connect() as con, con.transaction():
         for statement in LEDGER_DDL:
             con.execute(statement)
         con.execute(f"delete from {BUILT_RETURNS}")
         con.execute(f"delete from {BUILD_INPUTS}")
-        if not frame.empty:
-            con.insert_df(BUILT_RETURNS, frame)
-        for name, value in sorted(plan.inputs.items()):
-            con.execute(f"insert into {BUILD_INPUTS} values (?, ?)", [name, value])
+        con.insert_rows(
+            BUILT_RETURNS,
+            ("cycle", "file_name", "file_sha256", "file_status", "reporter_code"),
+            received,
+        )
+        con.insert_rows(BUILD_INPUTS, ("input", "digest"), sorted(plan.inputs.items()))
 
 
 # -- seeds: reloaded only when their files change ----------------------------------------------

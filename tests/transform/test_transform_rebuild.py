@@ -126,13 +126,16 @@ def test_a_late_return_rebuilds_its_cycle_and_the_next(built_copy: BuiltWarehous
 
 def test_a_cycle_ingested_but_never_built_is_rebuilt_too(built_copy: BuiltWarehouse) -> None:
     from core.warehouse import Warehouse
-    from cycle.transform import _cycles_to_rebuild
+    from cycle.transform import _plan_rebuild
+
+    def cycles_to_rebuild(warehouse: Warehouse, cycle: Cycle) -> list[str]:
+        return _plan_rebuild(warehouse, cycle, full_refresh=False, whole_cycle=True).cycles
 
     warehouse = Warehouse(built_copy.settings.warehouse)
-    assert _cycles_to_rebuild(warehouse, Cycle.parse("2024-Y")) == ["2024-Y", "2025-Y"]
+    assert cycles_to_rebuild(warehouse, Cycle.parse("2024-Y")) == ["2024-Y", "2025-Y"]
     with warehouse.connect() as con:
         con.execute("delete from marts.fct_return_status where cycle = '2022-Y'")
-    assert _cycles_to_rebuild(warehouse, Cycle.parse("2024-Y")) == [
+    assert cycles_to_rebuild(warehouse, Cycle.parse("2024-Y")) == [
         "2022-Y",
         "2023-Y",
         "2024-Y",
