@@ -16,41 +16,37 @@
 
 {% macro requested_cycles() %}
     {#- The cycles requested (var `cycles`, or CYCLE_DBT_REBUILD) as a list of checked cycle
-        ids, or none when every cycle is built. -#}
-    {%- set raw = rebuild_request('cycles') -%}
-    {%- if raw is none or raw == '' or raw == [] -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set items = raw.split(',') if raw is string else raw -%}
-    {%- set ids = [] -%}
-    {%- for item in items -%}
-        {%- set cycle_id = (item | string | trim | upper) -%}
-        {%- if not modules.re.match('^20[0-9]{2}-(H1|Y)$', cycle_id) -%}
-            {{ exceptions.raise_compiler_error("var cycles: '" ~ item ~ "' is not a cycle id (YYYY-H1 or YYYY-Y)") }}
-        {%- endif -%}
-        {%- do ids.append(cycle_id) -%}
-    {%- endfor -%}
-    {{ return(ids | unique | list) }}
+        ids, or none (also for an empty list) when every cycle is built. -#}
+    {%- set ids = requested_list('cycles', '^20[0-9]{2}-(H1|Y)$', 'a cycle id (YYYY-H1 or YYYY-Y)', upper=true) -%}
+    {{ return(none if not ids else ids) }}
 {% endmacro %}
 
 
 {% macro requested_provinces() %}
     {#- The provinces requested (var `provinces`, or CYCLE_DBT_REBUILD) as a list of province
-        codes, or none when every province is built. -#}
-    {%- set raw = rebuild_request('provinces') -%}
+        codes (an empty list rebuilds none), or none when every province is built. -#}
+    {{ return(requested_list('provinces', '^[0-9]{2}$', 'a province code (two digits)')) }}
+{% endmacro %}
+
+
+{% macro requested_list(name, pattern, what, upper=false) %}
+    {#- The request `name` (a list, or "a,b" text) as a list of distinct checked items, or none
+        when it is not given. -#}
+    {%- set raw = rebuild_request(name) -%}
     {%- if raw is none or raw == '' -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set items = raw.split(',') if raw is string else raw -%}
-    {%- set codes = [] -%}
+    {%- set checked = [] -%}
     {%- for item in items -%}
-        {%- set code = (item | string | trim) -%}
-        {%- if not modules.re.match('^[0-9]{2}$', code) -%}
-            {{ exceptions.raise_compiler_error("var provinces: '" ~ item ~ "' is not a province code (two digits)") }}
+        {%- set value = (item | string | trim) -%}
+        {%- set value = value | upper if upper else value -%}
+        {%- if not modules.re.match(pattern, value) -%}
+            {{ exceptions.raise_compiler_error("var " ~ name ~ ": '" ~ item ~ "' is not " ~ what) }}
         {%- endif -%}
-        {%- do codes.append(code) -%}
+        {%- do checked.append(value) -%}
     {%- endfor -%}
-    {{ return(codes | unique | list) }}
+    {{ return(checked | unique | list) }}
 {% endmacro %}
 
 
