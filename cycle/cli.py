@@ -240,12 +240,20 @@ def transform(cycle: Cycle, full_refresh: bool, whole_cycle: bool, settings: Set
 
 @main.command()
 @click.argument("cycle", type=CYCLE)
+@click.option(
+    "--whole-cycle",
+    is_flag=True,
+    help="Validate every province of CYCLE, even those whose check rows did not change.",
+)
 @shared_options
-def validate(cycle: Cycle, settings: Settings) -> None:
-    """Run the Great Expectations suites on CYCLE; findings go to marts.fct_quality_issues."""
+def validate(cycle: Cycle, whole_cycle: bool, settings: Settings) -> None:
+    """Run the Great Expectations suites on CYCLE; findings go to marts.fct_quality_issues.
+
+    Only the provinces whose check rows changed since the last validation are validated again;
+    the findings are always the whole cycle's."""
     from cycle import steps
 
-    click.echo(format_validate(steps.validate(settings, cycle)))
+    click.echo(format_validate(steps.validate(settings, cycle, whole_cycle=whole_cycle)))
 
 
 @main.command()
@@ -411,9 +419,15 @@ def format_transform(summary: Any) -> str:
 
 
 def format_validate(summary: Any, verbose: bool = True) -> str:
+    validated = summary.provinces_validated
+    scope = (
+        "every province"
+        if validated is None
+        else (f"provinces {', '.join(validated)}" if validated else "nothing changed")
+    )
     lines = [
-        f"Validate {summary.cycle}: {summary.findings} findings ({summary.errors} errors, "
-        f"{summary.warnings} warnings) in marts.fct_quality_issues"
+        f"Validate {summary.cycle} ({scope}): {summary.findings} findings ({summary.errors} "
+        f"errors, {summary.warnings} warnings) in marts.fct_quality_issues"
     ]
     if verbose:
         lines += [f"  {c.rule_id}: {c.findings}" for c in summary.counts if c.findings]

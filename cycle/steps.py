@@ -59,12 +59,14 @@ def transform(
     return run_transform(settings, cycle, full_refresh=full_refresh, whole_cycle=whole_cycle)
 
 
-def validate(settings: Settings, cycle: Cycle) -> ValidationSummary:
-    """Great Expectations suites on the cycle's check tables; findings into the warehouse and
-    Data Docs under `<reports>/<cycle>/data_docs/`."""
+def validate(settings: Settings, cycle: Cycle, whole_cycle: bool = False) -> ValidationSummary:
+    """Great Expectations suites on the cycle's check tables (the provinces whose rows changed
+    since the last validation; `whole_cycle`: all); findings into the warehouse and Data Docs
+    under `<reports>/<cycle>/data_docs/`."""
     from expectations.runner import run_validation
 
-    return run_validation(settings, cycle, settings.reports / cycle.id / "data_docs")
+    docs = settings.reports / cycle.id / "data_docs"
+    return run_validation(settings, cycle, docs, whole_cycle=whole_cycle)
 
 
 def report(settings: Settings, cycle: Cycle) -> ReportSummary:

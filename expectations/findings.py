@@ -8,11 +8,14 @@ again leaves the same rows.
 from __future__ import annotations
 
 import hashlib
-
-import pandas as pd
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.warehouse import WarehouseConnection
 from expectations.messages import is_missing
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FINDING_COLUMNS = (
     "finding_key",
@@ -91,6 +94,18 @@ DDL = (
         primary key (cycle, suite)
     )
     """,
+    """
+    create table if not exists quality.validation_slices (
+        cycle varchar not null,
+        province_code varchar not null,
+        suite varchar not null,
+        rule_index integer not null,
+        evaluated bigint not null,
+        unexpected bigint not null,
+        digest varchar not null,
+        primary key (cycle, province_code, suite, rule_index)
+    )
+    """,
 )
 
 
@@ -121,18 +136,48 @@ def finding_key(
 
 
 def empty_findings() -> pd.DataFrame:
+    import pandas as pd
+
     frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in FINDING_COLUMNS})
     frame["observed_value"] = frame["observed_value"].astype("float64")
     return frame
 
 
-def replace_cycle(
-    con: WarehouseConnection, cycle_id: str, findings: pd.DataFrame, runs: pd.DataFrame
+SLICE_COLUMNS = (
+    "cycle",
+    "province_code",
+    "suite",
+    "rule_index",
+    "evaluated",
+    "unexpected",
+    "digest",
+)
+"""quality.validation_slices: per province of a cycle, suite and rule, the rows validated and
+those failing, and the digest of the province's check rows they were found in."""
+
+
+def replace_provinces(
+    con: WarehouseConnection,
+    cycle_id: str,
+    provinces: Sequence[str] | None,
+    findings: pd.DataFrame,
+    slices: Sequence[tuple[object, ...]],
 ) -> None:
-    """Swap the cycle's findings and run rows for these, all or nothing."""
-    ensure_quality_layer(con)
-    with con.transaction():
-        con.execute("delete from quality.findings where cycle = ?", [cycle_id])
-        con.execute("delete from quality.validation_runs where cycle = ?", [cycle_id])
-        con.insert_df("quality.findings", findings.loc[:, list(FINDING_COLUMNS)])
-        con.insert_df("quality.validation_runs", runs.loc[:, list(RUN_COLUMNS)])
+    """Swap the findings and slices of these provinces of the cycle (None: of the whole cycle)
+    for these, inside the caller's transaction. A province is '' for rows without one."""
+    where, params = "cycle = ?", [cycle_id]
+    if provinces is not None:
+        if not provinces:
+            return
+        where += f" and coalesce(province_code, '') in ({', '.join('?' for _ in provinces)})"
+        params += list(provinces)
+    con.execute(f"delete from quality.findings where {where}", params)
+    con.execute(f"delete from quality.validation_slices where {where}", params)
+    con.insert_df("quality.findings", findings.loc[:, list(FINDING_COLUMNS)])
+    con.insert_rows("quality.validation_slices", SLICE_COLUMNS, slices)
+
+
+def replace_runs(con: WarehouseConnection, cycle_id: str, runs: pd.DataFrame) -> None:
+    """Swap the cycle's rows of quality.validation_runs, inside the caller's transaction."""
+    con.execute("delete from quality.validation_runs where cycle = ?", [cycle_id])
+    con.insert_df("quality.validation_runs", runs.loc[:, list(RUN_COLUMNS)])

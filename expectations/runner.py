@@ -5,8 +5,10 @@ GX, turn every failing row into a finding, write `quality.findings` and
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping
+import functools
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +22,10 @@ from core.warehouse import Warehouse, WarehouseConnection
 from expectations.findings import (
     FINDING_COLUMNS,
     empty_findings,
+    ensure_quality_layer,
     finding_key,
-    replace_cycle,
+    replace_provinces,
+    replace_runs,
     run_key,
 )
 from expectations.gx_runtime import SuiteOutcome, gx_run
@@ -65,6 +69,9 @@ class ValidationSummary:
     """Findings per rule (every rule, zero included), in suite order."""
     suites: tuple[SuiteRun, ...]
     data_docs_index: Path | None
+    provinces_validated: tuple[str, ...] | None = None
+    """The provinces whose check rows this run validated (their rows had changed since); None
+    when it validated the whole cycle. The figures above are always the whole cycle's."""
 
     @property
     def errors(self) -> int:
@@ -79,91 +86,261 @@ class ValidationSummary:
 
 
 def run_validation(
-    settings: Settings, cycle: Cycle, data_docs_dir: Path | None = None
+    settings: Settings,
+    cycle: Cycle,
+    data_docs_dir: Path | None = None,
+    *,
+    whole_cycle: bool = False,
 ) -> ValidationSummary:
-    """Run every suite against the cycle's check-ready tables; replace the cycle's findings.
+    """Run the suites against the cycle's check-ready tables; replace the cycle's findings.
 
-    Data Docs go to `data_docs_dir` (default `<reports>/<cycle>/data_docs/`). Raises
-    CheckTableError when dbt has not built a table or a table breaks its contract.
+    Every expectation checks one row at a time, and every check row belongs to a province, so
+    the cycle's findings are the union of its provinces'. The warehouse digests each province's
+    check rows (with the suites' and this package's code): only the provinces whose digest
+    changed since the last validation are validated again and their findings replaced; a late
+    return's re-run validates one province. The first validation, changed suites, another Data
+    Docs folder or `whole_cycle=True` validate the whole cycle.
+
+    Data Docs (of the rows this run validated) go to `data_docs_dir` (default
+    `<reports>/<cycle>/data_docs/`). Raises CheckTableError when dbt has not built a table or a
+    table breaks its contract.
     """
     suites = load_suites()
     docs_dir = (
         data_docs_dir if data_docs_dir is not None else (settings.reports / cycle.id / "data_docs")
     )
+    key = run_key(cycle.id)
     warehouse = Warehouse(settings.warehouse)
     with warehouse.connect() as con:
-        frames = {suite.name: read_check_table(con, suite, cycle.id) for suite in suites}
-    evaluated = {name: len(frame) for name, frame in frames.items()}
-
-    key = run_key(cycle.id)
-    with gx_run(cycle.id, docs_dir) as run:
-        outcomes = {}
+        ensure_quality_layer(con)
         for suite in suites:
-            outcomes[suite.name] = run.validate(suite, frames.pop(suite.name))
+            check_table(con, suite)
+        digests, evaluated = province_digests(con, suites, cycle.id)
+        done = {} if whole_cycle else _validated_digests(con, cycle.id, docs_dir / "index.html")
+        changed = sorted(p for p in digests.keys() | done.keys() if digests.get(p) != done.get(p))
+        if done and not changed:  # nothing to validate: the cycle as the last runs left it
+            return _summary(con, cycle.id, key, suites, provinces=())
+        provinces = changed if done and set(changed) < digests.keys() else None
+        frames = {s.name: read_check_table(con, s, cycle.id, provinces) for s in suites}
+
+    scope = "" if provinces is None else f" (provinces {', '.join(provinces)})"
+    with gx_run(f"{cycle.id}{scope}", docs_dir) as run:
+        outcomes = {
+            suite.name: run.validate(suite, frames.pop(suite.name))
+            for suite in suites
+            if not frames[suite.name].empty
+        }
         index = run.build_data_docs()
     run_at = datetime.now(UTC).replace(tzinfo=None)
 
     with warehouse.connect() as con:
-        parts = [
-            suite_findings(
-                s,
-                read_failing_rows(con, s, cycle.id, outcomes[s.name]),
-                outcomes[s.name],
-                cycle.id,
-                key,
+        failing = {
+            s.name: failing_rows(
+                s, read_failing_rows(con, s, cycle.id, outcomes[s.name]), outcomes[s.name]
             )
             for s in suites
+            if s.name in outcomes
+        }
+        parts = [
+            suite_findings(s, rows, cycle.id, key) for s in suites if (rows := failing.get(s.name))
         ]
         non_empty = [p for p in parts if not p.empty]
-        findings = pd.concat(non_empty, ignore_index=True) if non_empty else empty_findings()
-        findings = _sorted(suppress(findings, suites).drop_duplicates("finding_key"))
-        suite_runs = tuple(
-            SuiteRun(
-                suite=s.name,
-                table=s.table,
-                success=outcomes[s.name].success,
-                evaluated=evaluated[s.name],
-                unexpected=sum(o.unexpected_count for o in outcomes[s.name].outcomes),
-                findings=int((findings["suite"] == s.name).sum()),
-                expectations=outcomes[s.name].evaluated_expectations,
-                expectations_failed=outcomes[s.name].failed_expectations,
-            )
-            for s in suites
-        )
-        runs = pd.DataFrame(
-            [
-                {
-                    "run_key": key,
-                    "cycle": cycle.id,
-                    "suite": r.suite,
-                    "table_name": r.table,
-                    "success": r.success,
-                    "evaluated": r.evaluated,
-                    "unexpected": r.unexpected,
-                    "findings": r.findings,
-                    "expectations": r.expectations,
-                    "expectations_failed": r.expectations_failed,
-                    "data_docs_index": str(index) if index else None,
-                    "run_at": run_at,
-                }
-                for r in suite_runs
-            ]
-        )
-        replace_cycle(con, cycle.id, findings, runs)
+        found = pd.concat(non_empty, ignore_index=True) if non_empty else empty_findings()
+        validated = sorted(digests) if provinces is None else provinces
+        slices = _slices(cycle.id, suites, validated, digests, evaluated, failing)
+        findings = _sorted(suppress(found, suites).drop_duplicates("finding_key"))
+        with con.transaction():
+            replace_provinces(con, cycle.id, provinces, findings, slices)
+            replace_runs(con, cycle.id, _runs(con, cycle.id, key, suites, index, run_at))
+        return _summary(con, cycle.id, key, suites, provinces=provinces)
 
-    per_rule = Counter(findings["rule_id"])
+
+def province_digests(
+    con: WarehouseConnection, suites: Sequence[Suite], cycle_id: str
+) -> tuple[dict[str, str], dict[tuple[str, str], int]]:
+    """By province ('' for rows without one): the digest of its check rows in every suite's
+    table (every declared column), of the suites and of this package's code; and the rows of
+    each (province, suite). Hashed by the warehouse, without reading the rows out."""
+    pieces: dict[str, list[str]] = defaultdict(list)
+    evaluated: dict[tuple[str, str], int] = {}
+    for suite in suites:
+        row_hash = con.row_hash(list(suite.columns))
+        rows = con.query(
+            f"select coalesce(province_code, ''), count(*), sum({row_hash})"
+            f" from {suite.table} where cycle = ? group by 1",
+            [cycle_id],
+        )
+        for province, count, hashed in rows:
+            pieces[str(province)].append(f"{suite.name}:{count}:{hashed}")
+            evaluated[(str(province), suite.name)] = int(count)
+    code = _code_digest()
+    digests = {
+        province: hashlib.sha256("\n".join([code, *sorted(parts)]).encode()).hexdigest()
+        for province, parts in pieces.items()
+    }
+    return digests, evaluated
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The suites and the code that turns their results into findings."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).parent
+    for path in sorted([*folder.glob("*.py"), *folder.glob("suites/*.json")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _validated_digests(con: WarehouseConnection, cycle_id: str, docs_index: Path) -> dict[str, str]:
+    """The provinces' digests as the last validation of the cycle left them; none when it wrote
+    its Data Docs elsewhere (this run's are then of the whole cycle)."""
+    runs = con.query(
+        "select distinct data_docs_index from quality.validation_runs where cycle = ?", [cycle_id]
+    )
+    if [row[0] for row in runs] != [str(docs_index)]:
+        return {}
+    return {
+        str(province): str(digest)
+        for province, digest in con.query(
+            "select distinct province_code, digest from quality.validation_slices where cycle = ?",
+            [cycle_id],
+        )
+    }
+
+
+def _slices(
+    cycle_id: str,
+    suites: Sequence[Suite],
+    provinces: Sequence[str],
+    digests: Mapping[str, str],
+    evaluated: Mapping[tuple[str, str], int],
+    failing: Mapping[str, FailingRows],
+) -> list[tuple[object, ...]]:
+    """quality.validation_slices rows of the provinces validated: per suite and rule, the rows
+    evaluated and failing in each."""
+    failed = Counter(
+        (suite, index, _text(row["province_code"]) or "")
+        for suite, by_rule in failing.items()
+        for index, rows in by_rule.items()
+        for row in rows
+    )
+    rows: list[tuple[object, ...]] = []
+    for province in provinces:
+        if province not in digests:  # its rows are gone: nothing left to record
+            continue
+        for suite in suites:
+            count = evaluated.get((province, suite.name), 0)
+            if not count:
+                continue
+            rows += [
+                (
+                    cycle_id,
+                    province,
+                    suite.name,
+                    index,
+                    count,
+                    failed[(suite.name, index, province)],
+                    digests[province],
+                )
+                for index in range(len(suite.rules))
+            ]
+    return rows
+
+
+def _runs(
+    con: WarehouseConnection,
+    cycle_id: str,
+    key: str,
+    suites: Sequence[Suite],
+    index: Path | None,
+    run_at: datetime,
+) -> pd.DataFrame:
+    """quality.validation_runs of the cycle, one row per suite, summed over its provinces."""
+    rows = con.query(
+        "select suite, rule_index, sum(evaluated), sum(unexpected)"
+        " from quality.validation_slices where cycle = ? group by suite, rule_index",
+        [cycle_id],
+    )
+    per_rule = {(str(s), int(i)): (int(n), int(u)) for s, i, n, u in rows}
+    findings = dict(
+        con.query(
+            "select suite, count(*) from quality.findings where cycle = ? group by suite",
+            [cycle_id],
+        )
+    )
+    records = []
+    for suite in suites:
+        counts = [per_rule.get((suite.name, i), (0, 0)) for i in range(len(suite.rules))]
+        failed = sum(1 for _, unexpected in counts if unexpected)
+        records.append(
+            {
+                "run_key": key,
+                "cycle": cycle_id,
+                "suite": suite.name,
+                "table_name": suite.table,
+                "success": failed == 0,
+                "evaluated": counts[0][0] if counts else 0,
+                "unexpected": sum(unexpected for _, unexpected in counts),
+                "findings": int(findings.get(suite.name, 0)),
+                "expectations": len(suite.rules),
+                "expectations_failed": failed,
+                "data_docs_index": str(index) if index else None,
+                "run_at": run_at,
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def _summary(
+    con: WarehouseConnection,
+    cycle_id: str,
+    key: str,
+    suites: Sequence[Suite],
+    provinces: Sequence[str] | None,
+) -> ValidationSummary:
+    """The cycle's validation as the warehouse holds it."""
+    per_rule = dict(
+        con.query(
+            "select rule_id, count(*) from quality.findings where cycle = ? group by rule_id",
+            [cycle_id],
+        )
+    )
+    runs = {
+        str(row[0]): row[1:]
+        for row in con.query(
+            "select suite, success, evaluated, unexpected, findings, expectations,"
+            " expectations_failed, data_docs_index from quality.validation_runs where cycle = ?",
+            [cycle_id],
+        )
+    }
+    suite_runs = tuple(
+        SuiteRun(
+            suite=s.name,
+            table=s.table,
+            success=bool(runs[s.name][0]),
+            evaluated=int(runs[s.name][1]),
+            unexpected=int(runs[s.name][2]),
+            findings=int(runs[s.name][3]),
+            expectations=int(runs[s.name][4]),
+            expectations_failed=int(runs[s.name][5]),
+        )
+        for s in suites
+    )
+    index = next((row[6] for row in runs.values() if row[6]), None)
     counts = tuple(
-        RuleCount(rule_id, severity, per_rule.get(rule_id, 0))
-        for rule_id, severity in rule_catalogue(suites).items()
+        RuleCount(rule_id, severity, int(per_rule.get(rule_id, 0)))
+        for rule_id, severity in rule_catalogue(list(suites)).items()
     )
     return ValidationSummary(
-        cycle=cycle.id,
+        cycle=cycle_id,
         run_key=key,
         success=all(r.success for r in suite_runs),
-        findings=len(findings),
+        findings=sum(c.findings for c in counts),
         counts=counts,
         suites=suite_runs,
-        data_docs_index=index,
+        data_docs_index=Path(index) if index else None,
+        provinces_validated=None if provinces is None else tuple(provinces),
     )
 
 
@@ -190,16 +367,23 @@ def check_table(con: WarehouseConnection, suite: Suite) -> None:
         )
 
 
-def read_check_table(con: WarehouseConnection, suite: Suite, cycle_id: str) -> pd.DataFrame:
-    """What GX validates: the cycle's rows of a suite's table, only the key and the checked
-    columns, types normalised (both backends give the same frame), the key checked."""
+def read_check_table(
+    con: WarehouseConnection,
+    suite: Suite,
+    cycle_id: str,
+    provinces: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """What GX validates: the cycle's rows of a suite's table (of these provinces only, '' for
+    rows without one), only the key and the checked columns, types normalised (both backends
+    give the same frame), the key checked."""
     check_table(con, suite)
     select = ", ".join(f'"{c}"' for c in suite.check_columns)
-    frame = con.query_df(f"select {select} from {suite.table} where cycle = ?", [cycle_id])
+    where, params = _rows_of(cycle_id, provinces)
+    frame = con.query_df(f"select {select} from {suite.table} where {where}", params)
     frame = normalise_frame(frame, {c: suite.columns[c] for c in suite.check_columns})
     # DuckDB groups 500,000 keys in under half the time pandas takes to hash their strings;
     # on PostgreSQL another scan of the table would cost more than it saves.
-    if con.kind == "duckdb" and _key_is_sound(con, suite, cycle_id):
+    if con.kind == "duckdb" and _key_is_sound(con, suite, where, params):
         return frame
     keys = frame.loc[:, list(suite.id_columns)]
     if keys.isna().any().any():
@@ -214,14 +398,22 @@ def read_check_table(con: WarehouseConnection, suite: Suite, cycle_id: str) -> p
     return frame
 
 
-def _key_is_sound(con: WarehouseConnection, suite: Suite, cycle_id: str) -> bool:
-    """No null in the key and no key twice among the cycle's rows."""
+def _rows_of(cycle_id: str, provinces: Sequence[str] | None) -> tuple[str, list[str]]:
+    """A predicate (and its parameters) on the rows of a cycle, of these provinces only."""
+    if provinces is None:
+        return "cycle = ?", [cycle_id]
+    marks = ", ".join("?" for _ in provinces) or "null"
+    return f"cycle = ? and coalesce(province_code, '') in ({marks})", [cycle_id, *provinces]
+
+
+def _key_is_sound(con: WarehouseConnection, suite: Suite, where: str, params: list[str]) -> bool:
+    """No null in the key and no key twice among the rows read."""
     key = ", ".join(f'"{c}"' for c in suite.id_columns)
     null = " or ".join(f'"{c}" is null' for c in suite.id_columns)
     ((groups, rows, nulls),) = con.query(
         f"select count(*), sum(n), sum(case when {null} then 1 else 0 end) from ("
-        f"select {key}, count(*) as n from {suite.table} where cycle = ? group by {key}) g",
-        [cycle_id],
+        f"select {key}, count(*) as n from {suite.table} where {where} group by {key}) g",
+        params,
     )
     return not nulls and groups == (rows or 0)
 
@@ -319,13 +511,15 @@ def rule_findings(
     return rows
 
 
-def suite_findings(
-    suite: Suite, frame: pd.DataFrame, outcome: SuiteOutcome, cycle_id: str, key: str
-) -> pd.DataFrame:
-    """Every failing row of one suite run as a finding (before suppression); `frame` holds
-    (at least) the failing rows with every declared column, one row per key."""
+FailingRows = dict[int, list[dict[str, Any]]]
+"""A suite run's failing rows (every declared column) by rule index."""
+
+
+def failing_rows(suite: Suite, frame: pd.DataFrame, outcome: SuiteOutcome) -> FailingRows:
+    """The rows each expectation of a suite run found failing; `frame` holds (at least) the
+    failing rows with every declared column, one row per key."""
     id_columns = list(suite.id_columns)
-    found: list[dict[str, Any]] = []
+    failing: FailingRows = {}
     by_key: dict[tuple[Any, ...], dict[str, Any]] | None = None
     for result in outcome.outcomes:
         if result.unexpected_keys.empty:
@@ -337,13 +531,21 @@ def suite_findings(
             by_key = {tuple(r[c] for c in id_columns): r for r in records}
         keys = result.unexpected_keys.astype({c: frame[c].dtype for c in id_columns})
         try:
-            failing = [by_key[k] for k in zip(*(keys[c] for c in id_columns), strict=True)]
+            failing[result.rule_index] = [
+                by_key[k] for k in zip(*(keys[c] for c in id_columns), strict=True)
+            ]
         except KeyError:
             raise RuntimeError(
                 f"GX reported rows of {suite.table} that the frame does not hold"
             ) from None
-        rule = suite.rules[result.rule_index]
-        found += rule_findings(suite, rule, failing, cycle_id, key)
+    return failing
+
+
+def suite_findings(suite: Suite, failing: FailingRows, cycle_id: str, key: str) -> pd.DataFrame:
+    """Every failing row of one suite run as a finding (before suppression)."""
+    found: list[dict[str, Any]] = []
+    for index, rows in sorted(failing.items()):
+        found += rule_findings(suite, suite.rules[index], rows, cycle_id, key)
     if not found:
         return empty_findings()
     return pd.DataFrame(found).loc[:, list(FINDING_COLUMNS)]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.cycles import Cycle
-from core.warehouse import Warehouse
+from core.warehouse import Warehouse, WarehouseConnection
 from reports.load import (
     COUNTRY_CODE,
     FILTERS,
@@ -54,14 +54,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "indicators": (),
 }
 
-_ROW_HASH = {
-    # DuckDB's own 64-bit hash of the values, vectorised: twenty times faster than md5 of the
-    # row's text. A DuckDB upgrade may change it; every report is then rendered once again.
-    "duckdb": "hash({columns})",
-    # PostgreSQL has none: the first 64 bits of the md5 of the row's text.
-    "postgres": "('x' || left(md5(cast(row({columns}) as text)), 16))::bit(64)::bigint",
-}
-
 _ADMIN_COLUMNS = (
     "unit_level",
     "unit_code",
@@ -72,12 +64,12 @@ _ADMIN_COLUMNS = (
 )
 
 
-def group_sql(kind: str, query: str) -> str:
+def group_sql(con: WarehouseConnection, query: str) -> str:
     """A query's rows per group: how many, and the sum of their hashes (the order the rows come
     in does not matter; every value of every column the reports read does)."""
     mart, where = FILTERS[query]
     keys = ", ".join(GROUPS[query])
-    row_hash = _ROW_HASH[kind].format(columns=", ".join(MART_COLUMNS[mart]))
+    row_hash = con.row_hash(MART_COLUMNS[mart])
     return (
         f"select {keys + ', ' if keys else ''}count(*), sum({row_hash}) from marts.{mart}"
         + (f" where {where}" if where else "")
@@ -117,7 +109,7 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
     with wh.connect(read_only=True) as con:
         checked = check_marts(con, wh, cycle)
         groups = {
-            query: con.query(group_sql(con.kind, query), params[query])
+            query: con.query(group_sql(con, query), params[query])
             for query in GROUPS
             if query != "quality_issues" or checked
         }

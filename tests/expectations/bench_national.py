@@ -205,8 +205,8 @@ def main() -> None:
 
     runner.read_check_table = timed("read tables", runner.read_check_table)  # type: ignore[assignment]
     runner.read_failing_rows = timed("read failing rows", runner.read_failing_rows)  # type: ignore[assignment]
-    runner.suite_findings = timed("findings", runner.suite_findings)  # type: ignore[assignment]
-    runner.replace_cycle = timed("write findings", runner.replace_cycle)  # type: ignore[assignment]
+    runner.failing_rows = timed("failing rows", runner.failing_rows)  # type: ignore[assignment]
+    runner.replace_provinces = timed("write findings", runner.replace_provinces)  # type: ignore[assignment]
     from expectations.gx_runtime import GxRun
 
     GxRun.validate = timed("GX validate", GxRun.validate)  # type: ignore[method-assign]
