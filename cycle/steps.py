@@ -7,9 +7,12 @@ importing this module (and parsing the DAG) stays fast.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import functools
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -126,13 +129,17 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     # does that while ingest runs (a re-run's ingest reads one file and leaves a core idle),
     # then transforms. Great Expectations takes as long to import: another process does it
     # while dbt builds (mostly one core: dbt's Python holds the GIL), then validates.
+    # Both run at a lower priority: their warm-up must not slow the step that runs meanwhile
+    # (ingest's workers, then dbt's build); only a core left idle goes to it.
     with _WarmProcess(
-        "cycle-transform", functools.partial(_prepare_transform, settings)
+        "cycle-transform", functools.partial(_prepare_transform, settings), nice=10
     ) as transformer:
         for entry, c in zip(summary.cycles, ordered, strict=True):
             with _timed(entry, "ingest"):
                 entry.ingest = ingest(settings, c)
-        with _WarmProcess("cycle-validate", _import_gx) as validator:
+        # This process waits for dbt and GX now: it imports what reports and alerts need.
+        _import_in_background("reports.render", "alerts.send")
+        with _WarmProcess("cycle-validate", _import_gx, nice=15) as validator:
             # one cycle: rebuild what changed; several: rebuild everything once
             with _timed(summary.cycles[-1], "transform"):
                 shared = transformer.call(transform, settings, ordered[-1], len(ordered) > 1)
@@ -146,6 +153,20 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
                 with _timed(entry, "alert"):
                     entry.alert = alert(settings, c, dry_run=dry_run_alerts)
     return summary
+
+
+def _import_in_background(*modules: str) -> None:
+    """Import modules in a thread of this process; an error is left for the step that uses them
+    to raise."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for module in modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
+
+    threading.Thread(target=load, name="cycle-imports", daemon=True).start()
 
 
 def _prepare_transform(settings: Settings) -> None:
@@ -173,8 +194,8 @@ class _WarmProcess:
     hang. It opens no warehouse until sent a step. If it cannot start or dies, the step runs in
     this process instead: the same function."""
 
-    def __init__(self, name: str, warm_up: Callable[[], None]) -> None:
-        self._name, self._warm_up = name, warm_up
+    def __init__(self, name: str, warm_up: Callable[[], None], nice: int = 0) -> None:
+        self._name, self._warm_up, self._nice = name, warm_up, nice
         self._process: Any = None
 
     def __enter__(self) -> _WarmProcess:
@@ -184,7 +205,10 @@ class _WarmProcess:
             context = multiprocessing.get_context("spawn")
             self._conn, child = context.Pipe()
             self._process = context.Process(
-                target=_serve_steps, args=(child, self._warm_up), name=self._name, daemon=True
+                target=_serve_steps,
+                args=(child, self._warm_up, self._nice),
+                name=self._name,
+                daemon=True,
             )
             self._process.start()
             child.close()
@@ -219,7 +243,9 @@ class _WarmProcess:
         self.stop()
 
 
-def _serve_steps(conn: Any, warm_up: Callable[[], None]) -> None:
+def _serve_steps(conn: Any, warm_up: Callable[[], None], nice: int) -> None:
+    with contextlib.suppress(OSError):
+        os.nice(nice)
     warm_up()
     while (job := conn.recv()) is not None:
         step, args = job
@@ -230,6 +256,15 @@ def _serve_steps(conn: Any, warm_up: Callable[[], None]) -> None:
                 conn.send((False, exc))
             except Exception:  # an exception that cannot be pickled
                 conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    # Done: leave without the interpreter's teardown, which frees dbt's or GX's modules object
+    # by object (~1 s the run would wait for). The exit handlers still run (they release
+    # multiprocessing's semaphores and flush the logs: milliseconds); the steps closed their
+    # files and connections.
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 @contextlib.contextmanager
