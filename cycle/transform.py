@@ -145,7 +145,7 @@ def run_transform(
             # of the data tests the primary keys, which guard the delete-and-insert of the
             # provinces rebuilt; the column tests check SQL that did not change, and each
             # costs dbt ~50 ms whatever its rows (the next whole build runs them all).
-            args += ["--select", "source:raw+"]
+            args += ["--select", *RETURNS_FEED]
             args += ["--exclude", "config.materialized:view", *_COLUMN_TESTS]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
@@ -180,7 +180,7 @@ def prepare(settings: Settings) -> None:
     """Import dbt and parse the project for the settings' warehouse, ahead of `run_transform`
     in this process: `cycle run` does it while ingest runs. Opens no connection (ingest may
     hold the DuckDB file); a failure is left for the build to report."""
-    # what _ensure_sources needs (pandas among it), imported now rather than during the run
+    # what _ensure_sources needs (no pandas: the transform never loads a DataFrame)
     import expectations.findings  # noqa: F401
     import ingest.raw_layer  # noqa: F401
 
@@ -207,6 +207,12 @@ def docs(settings: Settings, output: Path | None = None) -> Path:
             shutil.copy2(Path(target) / name, output / name)
     return output
 
+
+RETURNS_FEED = tuple(
+    f"source:raw.{table}+" for table in ("received_files", "return_values", "rejected_rows")
+)
+"""What the returns feed: a province rebuild builds these (the scope's own models, like
+dim_admin_units, wait for a scope change, which rebuilds whole cycles)."""
 
 _COLUMN_TESTS = tuple(
     f"test_name:{name}"
