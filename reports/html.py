@@ -136,6 +136,7 @@ def _context(report: ReportData) -> dict[str, Any]:
         "rate_chart": _rate_chart(report),
         "rates": _rates(report),
         "reporting": _reporting(report),
+        "reporting_note": p.RETURNS_NEEDING_ATTENTION if report.returns_expected else None,
         "with_district": report.unit.hierarchy == "pre_reform" and report.level != "district",
         "findings": [_finding(f) for f in report.findings],
         "findings_by_id": findings,
@@ -154,7 +155,7 @@ def _summary(report: ReportData) -> dict[str, Any]:
         "timeliness_rate": p.vi_percent(own.timeliness_rate) if own else "–",
         "rate_poor": bool(own and (own.reporting_rate or 0) < p.RATE_THRESHOLD),
         "severities": [(key, p.SEVERITY[key], n) for key, n in report.severity_counts().items()],
-        "expected": len(report.reporting),
+        "expected": sum(report.return_counts().values()),
     }
 
 

@@ -105,6 +105,11 @@ class ReportingRow:
         return self.received and not self.on_time
 
     @property
+    def needs_attention(self) -> bool:
+        """Missing, late, with rows refused by ingest, or with quality findings."""
+        return self.status != "on_time" or self.rejected_rows > 0 or bool(self.finding_ids)
+
+    @property
     def missing(self) -> bool:
         return not self.received
 
@@ -193,6 +198,9 @@ class ReportData:
     quality_checked: bool = True
     """False when the warehouse has no quality findings table for the cycle yet."""
     notes: list[str] = field(default_factory=list)
+    returns_expected: dict[str, int] | None = None
+    """Every expected return by status, when `reporting` lists only those needing attention
+    (the country's report); None when it lists them all."""
 
     @property
     def level(self) -> UnitLevel:
@@ -227,6 +235,9 @@ class ReportData:
         return counts
 
     def return_counts(self) -> dict[str, int]:
+        """Every expected return by status (also when `reporting` lists only some)."""
+        if self.returns_expected is not None:
+            return dict(self.returns_expected)
         counts: dict[str, int] = dict.fromkeys(RETURN_STATUSES, 0)
         for row in self.reporting:
             counts[row.status] += 1

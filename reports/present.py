@@ -65,6 +65,13 @@ SECTIONS: dict[str, Pair] = {
     "findings": ("Phát hiện về chất lượng số liệu", "Data-quality findings"),
     "breakdown": ("Phân tổ", "Breakdown"),
 }
+RETURNS_NEEDING_ATTENTION: Pair = (
+    "Chỉ liệt kê các báo cáo cần chú ý: chưa nộp, nộp muộn, có dòng bị loại hoặc có phát hiện "
+    "về chất lượng. Danh sách đầy đủ có trong báo cáo của từng tỉnh.",
+    "Only the returns needing attention: missing, late, with rows refused or with quality "
+    "findings. Every return is listed in its province's report.",
+)
+"""The country's returns list (a national cycle expects ~12,000 returns)."""
 COLUMNS: dict[str, Pair] = {
     "code": ("Mã", "Code"),
     "indicator": ("Chỉ tiêu", "Indicator"),

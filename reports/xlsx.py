@@ -552,6 +552,9 @@ def _write_reporting(
 ) -> None:
     _setup(ws)
     top = _heading(ws, f, "reporting")
+    if report.returns_expected is not None:
+        vi, en = p.RETURNS_NEEDING_ATTENTION
+        ws.write(top - 1, 0, f"{vi} / {en}", f(italic=True))
     keys = [
         "code",
         "reporter",

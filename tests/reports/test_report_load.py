@@ -138,6 +138,20 @@ def test_units_to_report_before_the_reform(warehouse: Path) -> None:
     assert len(province.reporting) == 62 + 7 * 3
 
 
+def test_the_country_lists_the_returns_needing_attention(warehouse: Path) -> None:
+    """A national cycle expects ~12,000 returns: the country's report lists the missing, late,
+    partly refused or flagged ones, and counts them all; its provinces list every one."""
+    builder = ReportBuilder(load_cycle(str(warehouse), CYCLE))
+    country = builder.build("country", COUNTRY_CODE)
+    province = builder.build("province", PROVINCE)
+    assert country.returns_expected == province.return_counts()  # one province in the marts
+    assert country.return_counts() == province.return_counts()
+    attention = [r for r in province.reporting if r.needs_attention]
+    assert 0 < len(attention) < len(province.reporting)
+    assert [r.reporter_code for r in country.reporting] == [r.reporter_code for r in attention]
+    assert province.returns_expected is None
+
+
 def test_units_to_report_after_the_reform(post_warehouse: Path) -> None:
     builder = ReportBuilder(load_cycle(str(post_warehouse), POST_CYCLE))
     assert [(u.level, u.code) for u in builder.units_to_report()] == [
