@@ -156,6 +156,15 @@ SLICE_COLUMNS = (
 those failing, and the digest of the province's check rows they were found in."""
 
 
+def cycle_rows(cycle_id: str, provinces: Sequence[str] | None) -> tuple[str, list[str]]:
+    """A predicate (and its parameters) on a cycle's rows, of these provinces only ('' for rows
+    without one); None: every row of the cycle."""
+    if provinces is None:
+        return "cycle = ?", [cycle_id]
+    marks = ", ".join("?" for _ in provinces) or "null"
+    return f"cycle = ? and coalesce(province_code, '') in ({marks})", [cycle_id, *provinces]
+
+
 def replace_provinces(
     con: WarehouseConnection,
     cycle_id: str,
@@ -165,12 +174,7 @@ def replace_provinces(
 ) -> None:
     """Swap the findings and slices of these provinces of the cycle (None: of the whole cycle)
     for these, inside the caller's transaction. A province is '' for rows without one."""
-    where, params = "cycle = ?", [cycle_id]
-    if provinces is not None:
-        if not provinces:
-            return
-        where += f" and coalesce(province_code, '') in ({', '.join('?' for _ in provinces)})"
-        params += list(provinces)
+    where, params = cycle_rows(cycle_id, provinces)
     con.execute(f"delete from quality.findings where {where}", params)
     con.execute(f"delete from quality.validation_slices where {where}", params)
     con.insert_df("quality.findings", findings.loc[:, list(FINDING_COLUMNS)])

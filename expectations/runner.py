@@ -21,6 +21,7 @@ from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
 from expectations.findings import (
     FINDING_COLUMNS,
+    cycle_rows,
     empty_findings,
     ensure_quality_layer,
     finding_key,
@@ -113,8 +114,6 @@ def run_validation(
     warehouse = Warehouse(settings.warehouse)
     with warehouse.connect() as con:
         ensure_quality_layer(con)
-        for suite in suites:
-            check_table(con, suite)
         digests, evaluated = province_digests(con, suites, cycle.id)
         done = {} if whole_cycle else _validated_digests(con, cycle.id, docs_dir / "index.html")
         changed = sorted(p for p in digests.keys() | done.keys() if digests.get(p) != done.get(p))
@@ -160,10 +159,12 @@ def province_digests(
 ) -> tuple[dict[str, str], dict[tuple[str, str], int]]:
     """By province ('' for rows without one): the digest of its check rows in every suite's
     table (every declared column), of the suites and of this package's code; and the rows of
-    each (province, suite). Hashed by the warehouse, without reading the rows out."""
+    each (province, suite). Hashed by the warehouse, without reading the rows out. Raises
+    CheckTableError when a table is missing or lacks a declared column."""
     pieces: dict[str, list[str]] = defaultdict(list)
     evaluated: dict[tuple[str, str], int] = {}
     for suite in suites:
+        check_table(con, suite)
         row_hash = con.row_hash(list(suite.columns))
         rows = con.query(
             f"select coalesce(province_code, ''), count(*), sum({row_hash})"
@@ -375,10 +376,9 @@ def read_check_table(
 ) -> pd.DataFrame:
     """What GX validates: the cycle's rows of a suite's table (of these provinces only, '' for
     rows without one), only the key and the checked columns, types normalised (both backends
-    give the same frame), the key checked."""
-    check_table(con, suite)
+    give the same frame), the key checked. The table is one `check_table` accepted."""
     select = ", ".join(f'"{c}"' for c in suite.check_columns)
-    where, params = _rows_of(cycle_id, provinces)
+    where, params = cycle_rows(cycle_id, provinces)
     frame = con.query_df(f"select {select} from {suite.table} where {where}", params)
     frame = normalise_frame(frame, {c: suite.columns[c] for c in suite.check_columns})
     # DuckDB groups 500,000 keys in under half the time pandas takes to hash their strings;
@@ -396,14 +396,6 @@ def read_check_table(
             f"{list(suite.id_columns)} (e.g. {example}); expected one row per {suite.grain}"
         )
     return frame
-
-
-def _rows_of(cycle_id: str, provinces: Sequence[str] | None) -> tuple[str, list[str]]:
-    """A predicate (and its parameters) on the rows of a cycle, of these provinces only."""
-    if provinces is None:
-        return "cycle = ?", [cycle_id]
-    marks = ", ".join("?" for _ in provinces) or "null"
-    return f"cycle = ? and coalesce(province_code, '') in ({marks})", [cycle_id, *provinces]
 
 
 def _key_is_sound(con: WarehouseConnection, suite: Suite, where: str, params: list[str]) -> bool:

@@ -14,7 +14,7 @@ from core.cycles import Cycle
 from core.reference import reference
 from core.warehouse import Warehouse
 from cycle.transform import run_transform
-from expectations.runner import read_check_table
+from expectations.runner import check_table, read_check_table
 from expectations.suites import load_suites
 from ingest.pipeline import ingest_cycle
 from tests.transform.conftest import CYCLES, BuiltWarehouse, read
@@ -58,6 +58,7 @@ def test_tables_keep_the_suites_contract(built: BuiltWarehouse) -> None:
             )
             for column, kind in suite.columns.items():
                 assert types[column] in DUCKDB_TYPES[kind], (suite.table, column, types[column])
+            check_table(con, suite)
             for cycle_id in CYCLES:
                 frame = read_check_table(con, suite, cycle_id)
                 assert len(frame) > 0, (suite.table, cycle_id)
