@@ -136,7 +136,9 @@ def _context(report: ReportData) -> dict[str, Any]:
         "rate_chart": _rate_chart(report),
         "rates": _rates(report),
         "reporting": _reporting(report),
-        "reporting_note": p.RETURNS_NEEDING_ATTENTION if report.returns_expected else None,
+        "reporting_note": (
+            p.RETURNS_NEEDING_ATTENTION if report.returns_expected is not None else None
+        ),
         "with_district": report.unit.hierarchy == "pre_reform" and report.level != "district",
         "findings": [_finding(f) for f in report.findings],
         "findings_by_id": findings,

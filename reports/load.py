@@ -16,7 +16,7 @@ country is summed here from the provinces, like for like (Σ numerator / Σ deno
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,7 +31,6 @@ from core.text import fold_diacritics
 from core.warehouse import Warehouse, WarehouseConnection
 from reports import suppress
 from reports.model import (
-    RETURN_STATUSES,
     BreakdownCell,
     BreakdownRow,
     FindingRow,
@@ -44,6 +43,7 @@ from reports.model import (
     TargetStatus,
     UnitInfo,
     UnitLevel,
+    count_returns,
 )
 
 COUNTRY_CODE = "VN"
@@ -558,8 +558,7 @@ class ReportBuilder:
         if level == "country":
             # ~12,000 returns nationally: the country lists those needing attention; every
             # return is in its province's report (and in marts.fct_return_status).
-            counts = Counter(row.status for row in reporting)
-            returns_expected = {status: counts[status] for status in RETURN_STATUSES}
+            returns_expected = count_returns(reporting)
             reporting = [row for row in reporting if row.needs_attention]
         breakdown_level, breakdown = self._breakdown(level, code, scoped, affects)
         rates = self._rate_rows(level, code, breakdown_level, [b.unit_code for b in breakdown])

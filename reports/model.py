@@ -7,6 +7,7 @@ publish: `reports.suppress` has replaced sensitive small counts before any rende
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -238,13 +239,18 @@ class ReportData:
         """Every expected return by status (also when `reporting` lists only some)."""
         if self.returns_expected is not None:
             return dict(self.returns_expected)
-        counts: dict[str, int] = dict.fromkeys(RETURN_STATUSES, 0)
-        for row in self.reporting:
-            counts[row.status] += 1
-        return counts
+        return count_returns(self.reporting)
 
     def severity_counts(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0}
         for f in self.findings:
             counts[f.severity] = counts.get(f.severity, 0) + 1
         return counts
+
+
+def count_returns(rows: Iterable[ReportingRow]) -> dict[str, int]:
+    """Returns by status, every status included."""
+    counts: dict[str, int] = dict.fromkeys(RETURN_STATUSES, 0)
+    for row in rows:
+        counts[row.status] += 1
+    return counts
