@@ -4,12 +4,13 @@ data problems, sent once per change and logged in ops.alerts_sent."""
 
 from alerts.compose import AlertPlan, OfficeAlert, compose_alerts
 from alerts.contacts import read_contacts, write_demo_contacts
-from alerts.send import AlertSummary, OfficeOutcome, build_alerts, send_alerts
+from alerts.send import AlertsNotDelivered, AlertSummary, OfficeOutcome, build_alerts, send_alerts
 from alerts.smtp import SmtpConfig, SmtpConfigError, parse_smtp_connection, smtp_config
 
 __all__ = [
     "AlertPlan",
     "AlertSummary",
+    "AlertsNotDelivered",
     "OfficeAlert",
     "OfficeOutcome",
     "SmtpConfig",

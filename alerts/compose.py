@@ -8,6 +8,7 @@ summary, then how to fix. Nothing in it comes from another office's rows.
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import html
 import json
@@ -16,10 +17,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from email.header import Header
+from email.headerregistry import BaseHeader, HeaderRegistry, UniqueUnstructuredHeader
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.policy import EmailPolicy, Policy
+from email.utils import formatdate
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pandas as pd
 
@@ -138,6 +142,8 @@ class AlertPlan:
     cycle: Cycle
     alerts: list[OfficeAlert]
     problems: list[str] = field(default_factory=list)
+    has_contacts: bool = True
+    """False when the contacts file gives no address at all (missing, unreadable, empty)."""
 
 
 # -- reading the marts' rows ------------------------------------------------------------------
@@ -251,7 +257,12 @@ def compose_alerts(
     level: UnitLevel = "district" if cycle.hierarchy == "pre_reform" else "province"
     office_column = "district_code" if level == "district" else "province_code"
     width = 3 if level == "district" else 2
-    plan = AlertPlan(cycle=cycle, alerts=[], problems=list(contacts.problems))
+    plan = AlertPlan(
+        cycle=cycle,
+        alerts=[],
+        problems=list(contacts.problems),
+        has_contacts=bool(contacts.contacts),
+    )
     groups: dict[str, dict[str, ReporterItems]] = {}
     deadlines: dict[str, date | None] = {}
     names: dict[str, str] = {}
@@ -664,10 +675,38 @@ def render_html(alert: OfficeAlert) -> str:
     return "\n".join(out) + "\n"
 
 
+class _Subject(UniqueUnstructuredHeader, BaseHeader):
+    """A subject folded by email.header.Header, which keeps every space inside an encoded word.
+    Python 3.11's own folding may leave the space between two encoded words as the folding
+    white space, which readers drop (RFC 2047): "báo cáochưa nộp"."""
+
+    max_count: ClassVar[Literal[1]] = 1
+
+    def fold(self, *, policy: Policy) -> str:
+        maxlen = policy.max_line_length or 78
+        value = Header(str(self), header_name=self.name, maxlinelen=maxlen)
+        return f"{self.name}: {value.encode(linesep=policy.linesep)}{policy.linesep}"
+
+
+def _message_policy() -> EmailPolicy[EmailMessage]:
+    headers = HeaderRegistry()
+    headers.map_to_type("subject", _Subject)
+    return email.policy.default.clone(header_factory=headers)
+
+
+MESSAGE_POLICY = _message_policy()
+
+
+def message_id(alert: OfficeAlert, domain: str) -> str:
+    """The same for the same cycle, office and content, whenever and however often it is sent,
+    so that a server or mail client holding it can drop a copy sent again."""
+    return f"<ct-te.{alert.cycle.id}.{alert.office_code}.{alert.fingerprint[:24]}@{domain}>"
+
+
 def email_message(alert: OfficeAlert, from_email: str) -> EmailMessage:
     """The alert as a MIME message: text/plain and text/html alternatives, UTF-8,
     quoted-printable (7-bit safe for any relay)."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["Subject"] = alert.subject
     message["From"] = from_email
     if alert.recipients:
@@ -677,7 +716,7 @@ def email_message(alert: OfficeAlert, from_email: str) -> EmailMessage:
         message["To"] = ", ".join(alert.recipients)
     message["Date"] = formatdate(localtime=True)
     domain = from_email.rsplit("@", 1)[-1].strip(" >") or "example.gov.vn"
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Message-ID"] = message_id(alert, domain)
     message["X-CT-TE-Cycle"] = alert.cycle.id
     message["X-CT-TE-Office"] = alert.office_code
     # the first 16 hex digits: the full 64 would fold onto a line of their own

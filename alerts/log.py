@@ -1,8 +1,10 @@
 """`ops.alerts_sent`: every alert sent, attempted or previewed, one row per office and run.
 
 The last row with status `sent` for an office and cycle holds the fingerprint its office has
-seen; a run whose fingerprint for that office is the same sends nothing. `dry_run` and `failed`
-rows never count as seen. Portable DDL for DuckDB and PostgreSQL.
+seen; a run whose fingerprint for that office is the same sends nothing. `uncertain` (the server
+took the whole message but its reply was lost: it may have arrived) counts as seen too, so that
+it is not sent twice unasked; `dry_run` and `failed` rows never count. Portable DDL for DuckDB
+and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 from core.cycles import Cycle
 from core.warehouse import WarehouseConnection
 
-LogStatus = Literal["sent", "failed", "dry_run"]
+LogStatus = Literal["sent", "failed", "dry_run", "uncertain"]
 
 ALERTS_SENT_COLUMNS = (
     "cycle",
@@ -73,14 +75,18 @@ def ensure_alerts_log(con: WarehouseConnection) -> None:
         con.execute(statement)
 
 
-def last_sent_fingerprints(con: WarehouseConnection, cycle: Cycle) -> dict[str, str]:
-    """office_code -> fingerprint of the last alert actually sent for the cycle."""
+def last_delivered(con: WarehouseConnection, cycle: Cycle) -> dict[str, tuple[str, LogStatus]]:
+    """office_code -> fingerprint and status (`sent` or `uncertain`) of the last alert that
+    went to the office's server for the cycle."""
     rows = con.query(
-        "select office_code, fingerprint from ops.alerts_sent "
-        "where cycle = ? and status = 'sent' order by sent_at",
+        "select office_code, fingerprint, status from ops.alerts_sent "
+        "where cycle = ? and status in ('sent', 'uncertain') order by sent_at",
         [cycle.id],
     )
-    return {str(office): str(fingerprint) for office, fingerprint in rows}
+    return {
+        str(office): (str(fingerprint), "uncertain" if status == "uncertain" else "sent")
+        for office, fingerprint, status in rows
+    }
 
 
 def record(con: WarehouseConnection, entries: Sequence[LogEntry]) -> None:

@@ -1,8 +1,13 @@
 """Send each office its alert for a cycle, once per change, and log every attempt.
 
-Nothing here raises for an office without an address or an SMTP server that cannot be reached:
-the summary says which offices did not get their alert and why, and the cycle goes on. Only a
-warehouse without the quality marts (the step before has not run) is an error.
+`send_alerts` does not raise for an office without an address or an SMTP server that cannot be
+reached: every office is tried and logged, and the summary says which did not get their alert
+and why (`AlertSummary.raise_if_undelivered` turns that into an error for the step). Only a
+warehouse without the quality marts (the step before has not run) is an error here.
+
+A message the server took whole but whose reply was lost (the connection dropped, a time-out)
+is `uncertain`: it may have been delivered, so it is never sent again unasked; it is re-sent
+with `resend_uncertain` (`cycle alert CYCLE --resend-uncertain`), under the same Message-ID.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from typing import Literal
 
 from alerts.compose import DEFAULT_FROM, AlertPlan, OfficeAlert, compose_alerts
 from alerts.contacts import read_contacts
-from alerts.log import AlertLog, LogEntry, LogStatus, ensure_alerts_log, last_sent_fingerprints
+from alerts.log import AlertLog, LogEntry, LogStatus, ensure_alerts_log, last_delivered
 from alerts.queries import read_quality_issues, read_return_status
 from alerts.smtp import (
+    DeliveryUncertain,
     SmtpConfig,
     SmtpConfigError,
     SmtpNotConfigured,
@@ -29,10 +35,32 @@ from core.cycles import Cycle
 from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
 
-OfficeStatus = Literal["sent", "failed", "dry_run", "unchanged", "no_contact"]
+OfficeStatus = Literal["sent", "failed", "dry_run", "unchanged", "no_contact", "uncertain"]
 
 NO_CONTACT = "không có địa chỉ thư / no contact address for this office"
+UNCERTAIN = (
+    "máy chủ đã nhận thư nhưng mất kết nối trước khi xác nhận, thư có thể đã đến / the server "
+    "took the message but the connection was lost before it confirmed: it may have arrived"
+)
+UNCERTAIN_EARLIER = (
+    "lần gửi trước không rõ đã đến chưa, không tự gửi lại / an earlier attempt may have been "
+    "delivered: not re-sent unasked"
+)
+RESENT = "gửi lại theo yêu cầu / re-sent on request (--resend-uncertain)"
 LIST_LIMIT = 20
+
+
+class AlertsNotDelivered(RuntimeError):
+    """Offices that needed an alert did not get it, or may not have: the alert step fails (the
+    Airflow task is marked failed and retried). The first line says how many and why."""
+
+    def __init__(self, message: str, summary: AlertSummary | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+    @property
+    def headline(self) -> str:
+        return str(self).splitlines()[0]
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,8 @@ class AlertSummary:
     warehouse: str
     contacts: Path
     smtp: str | None = None
+    contacts_problem: str | None = None
+    """Set when the contacts file gives no address at all (missing, unreadable, empty)."""
     outcomes: list[OfficeOutcome] = field(default_factory=list)
     messages: list[EmailMessage] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -84,9 +114,65 @@ class AlertSummary:
         return self._with("failed")
 
     @property
+    def uncertain(self) -> list[OfficeOutcome]:
+        """Taken whole by the server without a reply, in this run or an earlier one."""
+        return self._with("uncertain")
+
+    @property
     def ok(self) -> bool:
         """Every office that needed an alert has one (or, dry run, would get one)."""
-        return not self.failed and not self.without_contacts
+        return not self.failed and not self.without_contacts and not self.uncertain
+
+    def resend_hint(self) -> str:
+        return f"gửi lại / to re-send: cycle alert {self.cycle} --resend-uncertain"
+
+    def undelivered(self) -> str | None:
+        """Why the step fails, in one line; None when it does not: a dry run, or every office
+        alerted except those the contacts file has no address for (a warning, see
+        `contacts_warning`), unless the file gives no address at all."""
+        if self.dry_run:
+            return None
+        unusable = self.without_contacts if self.contacts_problem else []
+        count = len(self.failed) + len(self.uncertain) + len(unusable)
+        if not count:
+            return None
+        reasons = []
+        if self.failed:
+            first = next((o.error for o in self.failed if o.error), "")
+            reasons.append(f"gửi không được / failed: {len(self.failed)} ({first})")
+        if self.uncertain:
+            reasons.append(
+                f"không rõ đã đến chưa / delivery uncertain: {len(self.uncertain)} "
+                f"({self.resend_hint()})"
+            )
+        if unusable:
+            reasons.append(f"{self.contacts_problem}")
+        return (
+            f"Cảnh báo {self.cycle}: {count} đơn vị chưa nhận được thư / alerts of {self.cycle} "
+            f"not delivered to {_offices(count)}: " + "; ".join(reasons)
+        )
+
+    def raise_if_undelivered(self) -> None:
+        """Raise AlertsNotDelivered (its first line `undelivered()`, then the summary)."""
+        reason = self.undelivered()
+        if reason:
+            raise AlertsNotDelivered(f"{reason}\n{self.format()}", self)
+
+    def contacts_warning(self) -> str | None:
+        """The offices the contacts file has no address for (their alerts wait for one; the
+        next run sends them), when the file has addresses for others."""
+        if not self.without_contacts or self.contacts_problem:
+            return None
+        offices = ", ".join(
+            f"{o.office_code} {o.office_name}" for o in self.without_contacts[:LIST_LIMIT]
+        )
+        more = len(self.without_contacts) - LIST_LIMIT
+        count = len(self.without_contacts)
+        return (
+            f"Cảnh báo {self.cycle}: {count} đơn vị không có địa chỉ thư, chưa gửi / "
+            f"{_offices(count)} without an address, not alerted (thêm vào / add them to "
+            f"{self.contacts}): {offices}" + (f" … và / and {more} more" if more > 0 else "")
+        )
 
     def format(self, show_messages: bool = False) -> str:
         """The summary for a terminal or a task log; with the messages' text for a dry run."""
@@ -107,13 +193,18 @@ class AlertSummary:
         for label, outcomes in (
             ("không có địa chỉ / without contacts", self.without_contacts),
             ("gửi không được / failed", self.failed),
+            ("không rõ đã đến chưa / delivery uncertain", self.uncertain),
         ):
             lines.append(f"  {label}: {len(outcomes)}")
             for outcome in outcomes[:LIST_LIMIT]:
-                error = f": {outcome.error}" if outcome.error and outcome.status == "failed" else ""
+                error = (
+                    f": {outcome.error}" if outcome.error and outcome.status != "no_contact" else ""
+                )
                 lines.append(f"    {outcome.office_code} {outcome.office_name}{error}")
             if len(outcomes) > LIST_LIMIT:
                 lines.append(f"    … và / and {len(outcomes) - LIST_LIMIT} more")
+        if self.uncertain:
+            lines.append(f"    {self.resend_hint()}")
         refused = [o for o in self.alerted if o.error]
         for outcome in refused[:LIST_LIMIT]:
             lines.append(f"  {outcome.office_code}: {outcome.error}")
@@ -124,6 +215,10 @@ class AlertSummary:
             for message in self.messages:
                 lines += ["", "=" * 72, preview(message)]
         return "\n".join(lines)
+
+
+def _offices(count: int) -> str:
+    return f"{count} office" if count == 1 else f"{count} offices"
 
 
 def preview(message: EmailMessage) -> str:
@@ -157,9 +252,11 @@ def send_alerts(
     cycle: Cycle,
     dry_run: bool = False,
     smtp_conn: str | None = None,
+    resend_uncertain: bool = False,
 ) -> AlertSummary:
     """Send every office with missing returns or findings its alert, unless it has already
-    received this exact content; log each office's outcome in ops.alerts_sent.
+    received this exact content (or may have: `uncertain`, re-sent only with
+    `resend_uncertain`); log each office's outcome in ops.alerts_sent.
 
     `smtp_conn`: a connection in Airflow's URI or JSON form, or a connection id read from
     `AIRFLOW_CONN_<ID>`; default `AIRFLOW_CONN_SMTP_DEFAULT`. A dry run composes the same
@@ -195,13 +292,19 @@ def send_alerts(
     with Warehouse(settings.warehouse).connect() as con:
         plan = _plan(con, settings, cycle, from_email)
         summary.problems.extend(plan.problems)
+        if not plan.has_contacts:
+            summary.contacts_problem = next(iter(plan.problems), NO_CONTACT)
         ensure_alerts_log(con)
-        seen = last_sent_fingerprints(con, cycle)
+        seen = last_delivered(con, cycle)
         with AlertLog(con) as log:
             pending: list[OfficeAlert] = []
+            resending: set[str] = set()
             for alert in plan.alerts:
-                if seen.get(alert.office_code) == alert.fingerprint:
+                last = seen.get(alert.office_code)
+                if last == (alert.fingerprint, "sent"):
                     summary.outcomes.append(_outcome(alert, "unchanged"))
+                elif last == (alert.fingerprint, "uncertain") and not resend_uncertain:
+                    summary.outcomes.append(_outcome(alert, "uncertain", UNCERTAIN_EARLIER))
                 elif not alert.recipients:
                     _log(log, alert, "dry_run" if dry_run else "failed", NO_CONTACT)
                     summary.outcomes.append(_outcome(alert, "no_contact", NO_CONTACT))
@@ -209,6 +312,8 @@ def send_alerts(
                         summary.messages.append(alert.message)
                 else:
                     pending.append(alert)
+                    if last == (alert.fingerprint, "uncertain"):
+                        resending.add(alert.office_code)
 
             if dry_run:
                 for alert in pending:
@@ -222,7 +327,7 @@ def send_alerts(
                     _log(log, alert, "failed", config_error)
                     summary.outcomes.append(_outcome(alert, "failed", config_error))
             else:
-                _deliver(log, config, pending, summary)
+                _deliver(log, config, pending, summary, resending)
     summary.outcomes.sort(key=lambda o: o.office_code)
     return summary
 
@@ -238,10 +343,15 @@ def _plan(con: WarehouseConnection, settings: Settings, cycle: Cycle, from_email
 
 
 def _deliver(
-    log: AlertLog, config: SmtpConfig, pending: list[OfficeAlert], summary: AlertSummary
+    log: AlertLog,
+    config: SmtpConfig,
+    pending: list[OfficeAlert],
+    summary: AlertSummary,
+    resending: set[str],
 ) -> None:
     """Send over one SMTP session; once the server is out of reach, the rest fail at once
-    (rather than each waiting for its own time-out)."""
+    (rather than each waiting for its own time-out). A message whose outcome is uncertain is
+    not sent again; the next office gets a new connection."""
     unreachable: str | None = None
     sender = SmtpSender(config)  # connects on the first message
     try:
@@ -252,6 +362,11 @@ def _deliver(
                 except SmtpUnavailable as exc:
                     unreachable = f"không kết nối được máy chủ thư / SMTP server unreachable: {exc}"
                     summary.problems.append(unreachable)
+                except DeliveryUncertain as exc:
+                    error = f"{UNCERTAIN} ({exc})"
+                    _log(log, alert, "uncertain", error)
+                    summary.outcomes.append(_outcome(alert, "uncertain", error))
+                    continue
                 except smtplib.SMTPException as exc:
                     error = f"máy chủ thư từ chối / refused by the SMTP server: {exc}"
                     _log(log, alert, "failed", error)
@@ -263,14 +378,13 @@ def _deliver(
                     summary.outcomes.append(_outcome(alert, "failed", error))
                     continue
                 else:
-                    note = (
-                        (
+                    notes = [RESENT] if alert.office_code in resending else []
+                    if refused:
+                        notes.append(
                             "một số địa chỉ bị từ chối / some addresses refused: "
                             + "; ".join(f"{a} ({why})" for a, why in refused.items())
                         )
-                        if refused
-                        else None
-                    )
+                    note = "; ".join(notes) or None
                     _log(log, alert, "sent", note)
                     summary.outcomes.append(_outcome(alert, "sent", note))
                     continue

@@ -20,8 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 DEFAULT_CONN_ID = "smtp_default"
 CONN_ENV_PREFIX = "AIRFLOW_CONN_"
@@ -41,6 +44,11 @@ class SmtpNotConfigured(SmtpConfigError):
 
 class SmtpUnavailable(RuntimeError):
     """The SMTP server cannot be reached (or refuses the session): nothing more can be sent."""
+
+
+class DeliveryUncertain(RuntimeError):
+    """The server took the whole message, then the connection was lost before its reply: the
+    message may have been delivered. Sending it again could deliver it twice."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +234,23 @@ def _integer(extra: Mapping[str, Any], name: str, default: int) -> int:
 # -- sending ----------------------------------------------------------------------------------
 
 
+class _Client(smtplib.SMTP):
+    """smtplib's client, noting when the whole message (its final '.' line) has gone out: after
+    that, a lost reply leaves the outcome unknown, and only before it is a retry safe."""
+
+    message_sent = False
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        super().send(s)
+        # smtplib sends the message and its terminator in one call; commands are single lines
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.message_sent = True
+
+
+class _SslClient(_Client, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpSender:
     """One SMTP session for many messages, connected and authenticated as SmtpHook.get_conn does.
 
@@ -235,7 +260,7 @@ class SmtpSender:
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
-        self._client: smtplib.SMTP | None = None
+        self._client: _Client | None = None
 
     def __enter__(self) -> SmtpSender:
         self.connect()
@@ -259,11 +284,11 @@ class SmtpSender:
             for attempt in range(config.retry_limit + 1):
                 try:
                     if config.use_ssl:
-                        client: smtplib.SMTP = smtplib.SMTP_SSL(
+                        client: _Client = _SslClient(
                             config.host, port, timeout=config.timeout, context=self._ssl_context()
                         )
                     else:
-                        client = smtplib.SMTP(config.host, port, timeout=config.timeout)
+                        client = _Client(config.host, port, timeout=config.timeout)
                     break
                 except smtplib.SMTPServerDisconnected:
                     if attempt == config.retry_limit:
@@ -282,21 +307,31 @@ class SmtpSender:
         self._client = client
 
     def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
-        """Send one message; return the recipients the server refused (others got it)."""
+        """Send one message; return the recipients the server refused (others got it).
+
+        A refusal (4xx) or a lost connection before the whole message went out is retried up
+        to `retry_limit` times; a lost connection after it raises DeliveryUncertain at once."""
         for attempt in range(self.config.retry_limit + 1):
             if self._client is None:
                 self.connect()
-            assert self._client is not None
+            client = self._client
+            assert client is not None
+            client.message_sent = False
             try:
-                refused = self._client.send_message(message, to_addrs=list(recipients))
+                refused = client.send_message(message, to_addrs=list(recipients))
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError):
                 raise
             except smtplib.SMTPResponseException as exc:
-                # smtplib has already reset the transaction; only a 4xx is worth retrying
+                # a reply, so a definite refusal; smtplib has reset the transaction and only a
+                # 4xx is worth retrying
                 if not 400 <= exc.smtp_code < 500 or attempt == self.config.retry_limit:
                     raise
             except OSError as exc:  # lost connection (SMTPServerDisconnected is an OSError)
                 self._drop()
+                if client.message_sent:
+                    raise DeliveryUncertain(
+                        f"{self.config.describe()}: {_describe_error(exc)}"
+                    ) from exc
                 if attempt == self.config.retry_limit:
                     raise SmtpUnavailable(
                         f"{self.config.describe()}: {_describe_error(exc)}"

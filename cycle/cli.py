@@ -269,13 +269,31 @@ def report(cycle: Cycle, settings: Settings) -> None:
 @main.command()
 @click.argument("cycle", type=CYCLE)
 @click.option("--dry-run", is_flag=True, help="Print the emails instead of sending them.")
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Send again the alerts whose delivery is uncertain (the server took them but its "
+    "reply was lost), under the same Message-ID.",
+)
 @shared_options
-def alert(cycle: Cycle, dry_run: bool, settings: Settings) -> None:
+def alert(cycle: Cycle, dry_run: bool, resend_uncertain: bool, settings: Settings) -> None:
     """Email each district office (province office after the reform) its own quality alert,
-    over the SMTP connection in AIRFLOW_CONN_SMTP_DEFAULT."""
+    over the SMTP connection in AIRFLOW_CONN_SMTP_DEFAULT. Exits 1 when an office could not
+    be alerted (offices missing from the contacts file are only reported)."""
+    from alerts.queries import MartMissing
+    from alerts.send import AlertsNotDelivered
     from cycle import steps
 
-    summary = steps.alert(settings, cycle, dry_run=dry_run)
+    try:
+        summary = steps.alert(settings, cycle, dry_run=dry_run, resend_uncertain=resend_uncertain)
+    except AlertsNotDelivered as exc:
+        assert exc.summary is not None
+        click.echo(exc.summary.format())
+        click.echo(exc.headline, err=True)
+        sys.exit(1)
+    except MartMissing as exc:  # the quality step has not run: say so, no traceback
+        click.echo(f"Cảnh báo / Alerts {cycle.id}: {exc}", err=True)
+        sys.exit(1)
     click.echo(summary.format(show_messages=dry_run))
 
 
@@ -291,7 +309,9 @@ def alert(cycle: Cycle, dry_run: bool, settings: Settings) -> None:
 def run(
     cycles: tuple[Cycle, ...], dry_run_alerts: bool, timings_json: Path | None, settings: Settings
 ) -> None:
-    """Run whole CYCLES: ingest -> transform -> validate -> report -> alert (each idempotent)."""
+    """Run whole CYCLES: ingest -> transform -> validate -> report -> alert (each idempotent).
+
+    Exits 1, after every step of every cycle, when offices could not be alerted."""
     from cycle import steps
 
     result = steps.run(settings, cycles, dry_run_alerts=dry_run_alerts)
@@ -310,6 +330,7 @@ def run(
             ),
             encoding="utf-8",
         )
+    _exit_if_undelivered(result)
 
 
 @main.command()
@@ -357,6 +378,16 @@ def demo(seed: int, settings: Settings) -> None:
     result = steps.run(settings, [Cycle.parse(c) for c in DEMO_CYCLES], dry_run_alerts=dry_run)
     click.echo(format_run(result, verbose=False))
     click.echo(f"\nReports: {settings.reports / 'index.html'}  —  warehouse: {settings.warehouse}")
+    _exit_if_undelivered(result)
+
+
+def _exit_if_undelivered(result: Any) -> None:
+    """Every step has run; a cycle whose offices could not be alerted makes the command fail."""
+    undelivered = result.alerts_undelivered()
+    for reason in undelivered:
+        click.echo(reason, err=True)
+    if undelivered:
+        sys.exit(1)
 
 
 def demo_offices(expected_reporters: dict[str, list[str]]) -> list[str]:

@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import dataclasses
 import functools
+import logging
 import os
 import sys
 import time
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 
 STEPS = ("ingest", "transform", "validate", "report", "alert")
+
+_log = logging.getLogger(__name__)
 
 
 def settings() -> Settings:
@@ -81,14 +84,30 @@ def report(settings: Settings, cycle: Cycle) -> ReportSummary:
 
 
 def alert(
-    settings: Settings, cycle: Cycle, dry_run: bool = False, smtp_conn: str | None = None
+    settings: Settings,
+    cycle: Cycle,
+    dry_run: bool = False,
+    smtp_conn: str | None = None,
+    resend_uncertain: bool = False,
 ) -> AlertSummary:
     """One email per district office (province office after the reform) about its own units.
 
-    SMTP: `smtp_conn` (a connection URI), else AIRFLOW_CONN_SMTP_DEFAULT."""
+    SMTP: `smtp_conn` (a connection URI), else AIRFLOW_CONN_SMTP_DEFAULT. Every office is tried
+    and logged first; then, unless this is a dry run, raises AlertsNotDelivered when an office
+    did not get its alert (no SMTP connection, server unreachable, message refused, no contacts
+    file) or may not have (`uncertain`: re-sent only with `resend_uncertain`), so that the
+    Airflow task fails and is retried. Offices missing from the contacts file are a warning."""
     from alerts.send import send_alerts
 
-    return send_alerts(settings, cycle, dry_run=dry_run, smtp_conn=smtp_conn)
+    summary = send_alerts(
+        settings, cycle, dry_run=dry_run, smtp_conn=smtp_conn, resend_uncertain=resend_uncertain
+    )
+    _log.info("%s", summary.format())
+    warning = summary.contacts_warning()
+    if warning:
+        _log.warning("%s", warning)
+    summary.raise_if_undelivered()
+    return summary
 
 
 @dataclass
@@ -102,11 +121,17 @@ class CycleRun:
     report: ReportSummary | None = None
     alert: AlertSummary | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    alerts_undelivered: str | None = None
+    """Why the alert step failed (AlertsNotDelivered's first line); the run went on."""
 
 
 @dataclass
 class RunSummary:
     cycles: list[CycleRun] = field(default_factory=list)
+
+    def alerts_undelivered(self) -> list[str]:
+        """Per cycle whose alert step failed, why (one line each)."""
+        return [e.alerts_undelivered for e in self.cycles if e.alerts_undelivered]
 
     def step_seconds(self) -> dict[str, float]:
         """Seconds per step over every cycle of the run, in the steps' order."""
@@ -151,8 +176,24 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
                 with _timed(entry, "report"):
                     entry.report = report(settings, c)
                 with _timed(entry, "alert"):
-                    entry.alert = alert(settings, c, dry_run=dry_run_alerts)
+                    entry.alert, entry.alerts_undelivered = _alert_in_run(
+                        settings, c, dry_run_alerts
+                    )
     return summary
+
+
+def _alert_in_run(
+    settings: Settings, cycle: Cycle, dry_run: bool
+) -> tuple[AlertSummary, str | None]:
+    """The alert step within a run: offices not alerted do not stop the other cycles' steps;
+    the run reports them at the end (and the command line exits 1)."""
+    from alerts.send import AlertsNotDelivered
+
+    try:
+        return alert(settings, cycle, dry_run=dry_run), None
+    except AlertsNotDelivered as exc:
+        assert exc.summary is not None
+        return exc.summary, exc.headline
 
 
 def _import_in_background(*modules: str) -> None:

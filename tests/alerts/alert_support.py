@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.cycles import Cycle
 from core.reference import UnitLevel, reference
+from core.settings import Settings
 from core.warehouse import Warehouse
 
 MARTS_DDL = (
@@ -182,6 +183,78 @@ def office_reporters(cycle: Cycle, office: str) -> set[str]:
     return set(ref.expected_reporters(cycle.hierarchy, communes)) | set(communes)
 
 
+# -- the scenario most tests share ------------------------------------------------------------
+
+PRE = Cycle.parse("2024-Y")
+OFFICES = ("402", "403", "106")  # Như Xuân and Như Thanh (Thanh Hóa), Tam Đường (Lai Châu)
+CLEAN_OFFICE = "404"  # Nông Cống: everything received, no finding: no alert
+
+
+def scenario() -> Marts:
+    """Missing returns and findings in three districts; a fourth district is clean."""
+    marts = Marts()
+    marts.expected(PRE, [*OFFICES, CLEAN_OFFICE])
+    marts.miss(PRE, "16174", "402-police", "16228")
+    marts.finding(PRE, "16177")
+    marts.finding(
+        PRE,
+        "402-health",
+        unit_code="16180",
+        severity="warning",
+        rule_id="cross_source.u5_weighed_vs_pop_under5",
+        observed=530,
+        expected=480,
+        message_vi="Số trẻ được cân vượt dân số dưới 5 tuổi của xã quá 5%.",
+        message_en="Children weighed exceed the commune's under-5 population by >5%.",
+    )
+    # the completeness rule repeating that 16174's return is missing: listed once, as missing
+    marts.finding(
+        PRE,
+        "16174",
+        rule_id="completeness.missing_return",
+        element_code=None,
+        observed=None,
+        expected=None,
+        message_vi="Chưa nộp báo cáo.",
+        message_en="Return missing.",
+    )
+    marts.finding(
+        PRE,
+        "16231",
+        element_code=None,
+        indicator_code="CT05a",
+        observed=104.5,
+        expected=100,
+        rule_id="range.percentage_le_100",
+        message_vi="Tỷ lệ vượt 100%.",
+        message_en="Percentage above 100.",
+    )
+    marts.finding(
+        PRE,
+        "03394",
+        element_code="deaths_neonatal",
+        observed=4,
+        expected=3,
+        rule_id="consistency.deaths_chain",
+        message_vi="Số tử vong sơ sinh lớn hơn số tử vong dưới 1 tuổi.",
+        message_en="Neonatal deaths above deaths under 1.",
+    )
+    return marts
+
+
+def log_rows(settings: Settings, status: str | None = None) -> list[tuple[object, ...]]:
+    sql = (
+        "select cycle, office_code, recipients, subject, fingerprint, finding_count, "
+        "missing_count, sent_at, status, error from ops.alerts_sent"
+    )
+    params: list[object] = []
+    if status:
+        sql += " where status = ?"
+        params.append(status)
+    with Warehouse(settings.warehouse).connect() as con:
+        return con.query(sql + " order by sent_at, office_code", params)
+
+
 # -- SMTP ---------------------------------------------------------------------------------------
 
 
@@ -242,6 +315,36 @@ class Collector:
         return "250 Message accepted for delivery"
 
 
+class DropAfterData(Collector):
+    """Takes the whole message, then drops the connection before its reply (a relay that
+    crashes or times out after queuing it): the client cannot know whether it was delivered."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await super().handle_DATA(server, session, envelope)
+        server.transport.close()
+        return "250 never seen by the client"
+
+
+class DropFirstMail(Collector):
+    """Drops the first connection at MAIL FROM, before any message was sent (a relay
+    restarting); answers normally afterwards."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        if not self.dropped:
+            self.dropped += 1
+            server.transport.close()
+            return "421 never seen by the client"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+
 class Authenticator:
     def __init__(self, login: str, password: str) -> None:
         self.login, self.password = login.encode(), password.encode()
@@ -274,21 +377,22 @@ class SmtpServer:
         login: str = "",
         password: str = "",
         from_email: str = "ct-te.noreply@example.gov.vn",
+        retry_limit: int = 1,
     ) -> str:
         auth = f"{quote(login, safe='')}:{quote(password, safe='')}@" if login else ""
         return (
             f"smtp://{auth}127.0.0.1:{self.port}?from_email={quote(from_email)}"
-            f"&disable_ssl=true&disable_tls=true&timeout=5&retry_limit=1"
+            f"&disable_ssl=true&disable_tls=true&timeout=5&retry_limit={retry_limit}"
         )
 
     def clear(self) -> None:
         self.collector.received.clear()
 
 
-def start_server(**smtp_kwargs: Any) -> tuple[Any, SmtpServer]:
+def start_server(collector: Collector | None = None, **smtp_kwargs: Any) -> tuple[Any, SmtpServer]:
     from aiosmtpd.controller import Controller
 
-    collector = Collector()
+    collector = collector or Collector()
     port = free_port()
     controller = Controller(collector, hostname="127.0.0.1", port=port, **smtp_kwargs)
     controller.start()

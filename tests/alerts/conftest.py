@@ -7,8 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alert_support import Authenticator, SmtpServer, start_server
+from alert_support import (
+    CLEAN_OFFICE,
+    OFFICES,
+    Authenticator,
+    Marts,
+    SmtpServer,
+    scenario,
+    start_server,
+)
 
+from alerts import write_demo_contacts
 from core.settings import Settings
 
 
@@ -23,7 +32,13 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-# -- PostgreSQL ---------------------------------------------------------------------------------
+@pytest.fixture
+def pre_reform(settings: Settings) -> Marts:
+    """The shared scenario in the DuckDB warehouse, with contacts for every district."""
+    marts = scenario()
+    marts.write(settings.warehouse)
+    write_demo_contacts(settings.contacts, [*OFFICES, CLEAN_OFFICE])
+    return marts
 
 
 # -- SMTP ---------------------------------------------------------------------------------------

@@ -6,7 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
-from alert_support import Marts, SmtpServer, free_port, office_reporters
+from alert_support import (
+    CLEAN_OFFICE,
+    OFFICES,
+    PRE,
+    Marts,
+    SmtpServer,
+    free_port,
+    log_rows,
+    office_reporters,
+    scenario,
+)
 
 from alerts import build_alerts, send_alerts, write_demo_contacts
 from alerts.queries import MartMissing
@@ -15,84 +25,8 @@ from core.cycles import Cycle
 from core.settings import Settings
 from core.warehouse import Warehouse
 
-PRE = Cycle.parse("2024-Y")
 POST = Cycle.parse("2025-Y")
-OFFICES = ("402", "403", "106")  # Như Xuân and Như Thanh (Thanh Hóa), Tam Đường (Lai Châu)
-CLEAN_OFFICE = "404"  # Nông Cống: everything received, no finding: no alert
 REPORTER_CODE = re.compile(r"\b(\d{5}|\d{2,3}-(?:health|education|police))\b")
-
-
-def scenario() -> Marts:
-    """Missing returns and findings in three districts; a fourth district is clean."""
-    marts = Marts()
-    marts.expected(PRE, [*OFFICES, CLEAN_OFFICE])
-    marts.miss(PRE, "16174", "402-police", "16228")
-    marts.finding(PRE, "16177")
-    marts.finding(
-        PRE,
-        "402-health",
-        unit_code="16180",
-        severity="warning",
-        rule_id="cross_source.u5_weighed_vs_pop_under5",
-        observed=530,
-        expected=480,
-        message_vi="Số trẻ được cân vượt dân số dưới 5 tuổi của xã quá 5%.",
-        message_en="Children weighed exceed the commune's under-5 population by >5%.",
-    )
-    # the completeness rule repeating that 16174's return is missing: listed once, as missing
-    marts.finding(
-        PRE,
-        "16174",
-        rule_id="completeness.missing_return",
-        element_code=None,
-        observed=None,
-        expected=None,
-        message_vi="Chưa nộp báo cáo.",
-        message_en="Return missing.",
-    )
-    marts.finding(
-        PRE,
-        "16231",
-        element_code=None,
-        indicator_code="CT05a",
-        observed=104.5,
-        expected=100,
-        rule_id="range.percentage_le_100",
-        message_vi="Tỷ lệ vượt 100%.",
-        message_en="Percentage above 100.",
-    )
-    marts.finding(
-        PRE,
-        "03394",
-        element_code="deaths_neonatal",
-        observed=4,
-        expected=3,
-        rule_id="consistency.deaths_chain",
-        message_vi="Số tử vong sơ sinh lớn hơn số tử vong dưới 1 tuổi.",
-        message_en="Neonatal deaths above deaths under 1.",
-    )
-    return marts
-
-
-@pytest.fixture
-def pre_reform(settings: Settings) -> Marts:
-    marts = scenario()
-    marts.write(settings.warehouse)
-    write_demo_contacts(settings.contacts, [*OFFICES, CLEAN_OFFICE])
-    return marts
-
-
-def log_rows(settings: Settings, status: str | None = None) -> list[tuple[object, ...]]:
-    sql = (
-        "select cycle, office_code, recipients, subject, fingerprint, finding_count, "
-        "missing_count, sent_at, status, error from ops.alerts_sent"
-    )
-    params: list[object] = []
-    if status:
-        sql += " where status = ?"
-        params.append(status)
-    with Warehouse(settings.warehouse).connect() as con:
-        return con.query(sql + " order by sent_at, office_code", params)
 
 
 def by_office(server: SmtpServer) -> dict[str, list[str]]:
