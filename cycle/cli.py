@@ -69,10 +69,16 @@ def shared_options(command: F) -> F:
         contacts: Path | None,
         **kwargs: Any,
     ) -> Any:
+        from cycle.steps import InboxNotFound
+        from reports.errors import MissingMarts, NoReportData
+
         settings = Settings.from_env(
             inbox=inbox, warehouse=warehouse, reports=reports, archive=archive, contacts=contacts
         )
-        return command(*args, settings=settings, **kwargs)
+        try:
+            return command(*args, settings=settings, **kwargs)
+        except (InboxNotFound, NoReportData, MissingMarts) as exc:
+            raise click.ClickException(str(exc)) from None  # a message, not a traceback
 
     for option in reversed(options):
         wrapper = option(wrapper)
@@ -468,6 +474,11 @@ def format_validate(summary: Any, verbose: bool = True) -> str:
 
 
 def format_report(summary: Any) -> str:
+    if summary.nothing_received:
+        return (
+            f"Report {summary.cycle}: chưa nhận được báo cáo nào / nothing received yet for "
+            f"{summary.cycle}; no report written; index {summary.index}"
+        )
     counts = summary.counts
     return (
         f"Report {summary.cycle}: {counts['district']} district, {counts['province']} province "
@@ -488,6 +499,12 @@ def format_ingest(summary: Any) -> str:
         f"  warehouse: {summary.warehouse} (tables raw.received_files, raw.return_values, "
         f"raw.rejected_rows)",
     ]
+    if not summary.files_in_inbox:
+        lines.insert(
+            1,
+            f"  chưa nhận được báo cáo nào / nothing received yet for {summary.cycle} "
+            f"({summary.inbox} is missing or empty)",
+        )
     file_problems = [p for p in summary.problems if p.scope == "file"]
     if file_problems:
         lines.append("  rejected files:")

@@ -46,9 +46,21 @@ def cycle(cycle_id: str) -> Cycle:
     return Cycle.parse(cycle_id)
 
 
+class InboxNotFound(FileNotFoundError):
+    """The inbox itself (`--inbox`, CYCLE_INBOX) does not exist: a wrong path, not a cycle
+    that has received nothing yet."""
+
+
 def ingest(settings: Settings, cycle: Cycle) -> IngestSummary:
-    """Load `<inbox>/<cycle>/` into the raw layer (idempotent)."""
+    """Load `<inbox>/<cycle>/` into the raw layer (idempotent). A missing or empty cycle folder
+    is a cycle that has received nothing yet (0 files); a missing inbox is an error."""
     from ingest.pipeline import ingest_cycle
+
+    if not settings.inbox.is_dir():
+        raise InboxNotFound(
+            f"Không tìm thấy hộp thư {settings.inbox} (kiểm tra --inbox / CYCLE_INBOX). / "
+            f"Inbox not found: {settings.inbox} (check --inbox / CYCLE_INBOX)."
+        )
 
     with progress_bar(f"Ingest {cycle.id}") as (advance, set_total):
         return ingest_cycle(settings, cycle, progress=advance, on_total=set_total)
@@ -76,7 +88,8 @@ def validate(settings: Settings, cycle: Cycle, whole_cycle: bool = False) -> Val
 
 
 def report(settings: Settings, cycle: Cycle) -> ReportSummary:
-    """Consolidated reports per district, province and the country."""
+    """Consolidated reports per district, province and the country; for a cycle that has
+    received nothing yet, an index saying so (`ReportSummary.nothing_received`)."""
     from reports.render import write_reports
 
     with progress_bar(f"Report {cycle.id}") as (advance, set_total):

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from expectations.offline_docs import make_offline
 from expectations.suites import Suite
 
 # GX 1.24 imports the stdlib's deprecated sre_constants/sre_parse; nothing else warns on import.
@@ -152,6 +153,7 @@ class GxRun:
             elif path.exists():
                 path.unlink()
         self.context.build_data_docs(site_names=["local_site"])
+        make_offline(target)  # GX's pages load their scripts and styles from CDNs
         return target / "index.html"
 
 

@@ -80,13 +80,18 @@ def render_cycles_index(reports_dir: Path) -> str:
                     "id": cycle.id,
                     "kind": cycle.kind,
                     "data_docs": (folder / "data_docs" / "index.html").exists(),
+                    # every cycle with figures has a country report
+                    "empty": not (folder / "country.html").exists(),
                 }
             )
     cycles.sort(key=lambda c: Cycle.parse(str(c["id"])), reverse=True)
     return environment().get_template("cycles.html.j2").render(cycles=cycles)
 
 
-def render_index(cycle: str, entries: list[IndexEntry], generated_from: str) -> str:
+def render_index(
+    cycle: str, entries: list[IndexEntry], generated_from: str, *, empty: bool = False
+) -> str:
+    """The cycle's index; `empty`: no return has been received for the cycle yet."""
     provinces = [e for e in entries if e.level == "province"]
     districts: dict[str, list[IndexEntry]] = {}
     for e in entries:
@@ -102,6 +107,7 @@ def render_index(cycle: str, entries: list[IndexEntry], generated_from: str) -> 
             provinces=provinces,
             districts=districts,
             generated_from=generated_from,
+            empty=empty,
             vi_percent=p.vi_percent,
             counts={
                 lv: sum(1 for e in entries if e.level == lv)

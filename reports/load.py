@@ -30,6 +30,7 @@ from core.reference import AdminUnit, agency_name_vi
 from core.text import fold_diacritics
 from core.warehouse import Warehouse, WarehouseConnection
 from reports import suppress
+from reports.errors import MissingMarts
 from reports.model import (
     BreakdownCell,
     BreakdownRow,
@@ -182,10 +183,6 @@ def query_params(cycle: Cycle) -> dict[str, list[Any]]:
         "admin_units": [cycle.hierarchy],
         "indicators": [],
     }
-
-
-class MissingMarts(RuntimeError):
-    """The warehouse lacks a mart the reports read (dbt has not built it)."""
 
 
 @dataclass

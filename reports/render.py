@@ -34,6 +34,8 @@ from typing import Any, Literal
 
 from core.cycles import Cycle
 from core.settings import Settings
+from core.warehouse import Warehouse
+from reports.errors import MissingMarts, NoReportData
 from reports.html import IndexEntry, render_cycles_index, render_index, write_html
 from reports.inputs import CycleInputs, read_inputs
 from reports.load import ReportBuilder, UnitRef, load_cycle
@@ -74,10 +76,6 @@ def fingerprint(report: ReportData, renderer: bytes) -> str:
     return hashlib.sha256(renderer + pickle.dumps(report, protocol=5)).hexdigest()
 
 
-class NoReportData(RuntimeError):
-    """The warehouse holds no figures for the cycle (transform has not run)."""
-
-
 @dataclass(frozen=True)
 class WrittenReport:
     level: ReportLevel
@@ -97,6 +95,9 @@ class ReportSummary:
     """Stale report files of units no longer in the cycle, deleted."""
     unchanged: int = 0
     """Reports whose content had not changed since the last run, left as they were."""
+    nothing_received: bool = False
+    """No return has been received for the cycle yet: the index says so, and nothing else is
+    written."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -120,12 +121,28 @@ def write_reports(
 ) -> ReportSummary:
     """Write the cycle's reports and index; return what was written. Prints nothing."""
     renderer = _renderer_digest()
-    inputs = read_inputs(settings.warehouse, cycle, renderer)
+    try:
+        inputs = read_inputs(settings.warehouse, cycle, renderer)
+    except MissingMarts:
+        # A deployment whose first cycle has received nothing has built no marts yet.
+        if _received(settings, cycle) != (0, 0):
+            raise
+        return _write_nothing_received(settings, cycle)
     if not inputs.has_figures:
+        raw_files, inbox_files = _received(settings, cycle)
+        if (raw_files, inbox_files) == (0, 0):
+            return _write_nothing_received(settings, cycle)
+        if raw_files:
+            raise NoReportData(
+                f"Kho dữ liệu chưa có số liệu kỳ {cycle.id} dù đã nhận {raw_files} tệp (chạy "
+                f"`cycle transform {cycle.id}` trước). / The warehouse has no figures for "
+                f"{cycle.id} although {raw_files} files were received (run `cycle transform "
+                f"{cycle.id}` first)."
+            )
         raise NoReportData(
-            f"Kho dữ liệu chưa có số liệu kỳ {cycle.id} (chạy `cycle transform {cycle.id}` "
-            f"trước). / The warehouse has no figures for {cycle.id} (run `cycle transform "
-            f"{cycle.id}` first)."
+            f"Hộp thư kỳ {cycle.id} có {inbox_files} tệp chưa được nạp (chạy `cycle run "
+            f"{cycle.id}`). / The inbox holds {inbox_files} files for {cycle.id} not ingested "
+            f"yet (run `cycle run {cycle.id}`)."
         )
     directory = settings.reports / cycle.id
     directory.mkdir(parents=True, exist_ok=True)
@@ -172,6 +189,39 @@ def write_reports(
             removed.append(path)
     unchanged = sum(1 for *_, left in rendered if left)
     return ReportSummary(cycle.id, directory, index, reports, removed, unchanged)
+
+
+def _received(settings: Settings, cycle: Cycle) -> tuple[int, int]:
+    """How many files of the cycle the raw layer records, and how many its inbox folder holds
+    (a missing folder holds none)."""
+    from ingest.pipeline import list_inbox
+
+    inbox_files = len(list_inbox(settings.inbox / cycle.id))
+    wh = Warehouse(settings.warehouse)
+    with wh.connect(read_only=True) as con:
+        if not con.table_exists("raw", "received_files"):
+            return 0, inbox_files
+        ((raw_files,),) = con.query(
+            "select count(*) from raw.received_files where cycle = ?", [cycle.id]
+        )
+    return int(raw_files), inbox_files
+
+
+def _write_nothing_received(settings: Settings, cycle: Cycle) -> ReportSummary:
+    """A cycle for which no return has arrived yet (its inbox folder is missing or empty, and
+    the warehouse records no file of it): the cycle's index says so, the reports index lists
+    it, and no unit report is written (there is nothing to report). Report files of an earlier
+    run, if any, are left alone: nothing already written is lost."""
+    directory = settings.reports / cycle.id
+    directory.mkdir(parents=True, exist_ok=True)
+    index = directory / "index.html"
+    with _atomic(index) as tmp:
+        text = render_index(cycle.id, [], Warehouse(settings.warehouse).describe(), empty=True)
+        tmp.write_text(text, encoding="utf-8")
+    top = settings.reports / "index.html"
+    with _atomic(top) as tmp:
+        tmp.write_text(render_cycles_index(settings.reports), encoding="utf-8")
+    return ReportSummary(cycle.id, directory, index, [], nothing_received=True)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from offline_browser import OfflineChromium
 from png_pixels import read_png
-from report_support import DISTRICT, report_path
+from report_support import DISTRICT, report_path, settings_for
 
+from core.cycles import Cycle
 from reports.charts import STATUS_FILL
-from reports.render import ReportSummary
+from reports.render import ReportSummary, write_reports
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reports")]
 
@@ -140,3 +142,37 @@ def test_screenshot_shows_the_header_and_coloured_bars(
     assert share("#ffffff", 150, 1000) > 0.4  # a white page, not an error screen
     assert share(STATUS_FILL["met"], 420, 1000) > 0.002
     assert share(STATUS_FILL["not_met"], 420, 1000) > 0.002
+
+
+def test_every_report_page_opens_offline(
+    rendered: ReportSummary, warehouse: Path, tmp_path: Path
+) -> None:
+    """Issue 12: with the network blocked, each kind of page asks for nothing outside the
+    machine and shows its content: a district's, a province's and the country's report, the
+    cycle's index, the index of cycles, and the index of a cycle that has received nothing."""
+    empty = write_reports(settings_for(warehouse, tmp_path / "reports"), Cycle.parse("2026-H1"))
+    pages = {
+        "district": report_path(rendered, "district", DISTRICT, "html"),
+        "province": next(r.html for r in rendered.reports if r.level == "province"),
+        "country": next(r.html for r in rendered.reports if r.level == "country"),
+        "cycle index": rendered.index,
+        "index of cycles": rendered.directory.parent / "index.html",
+        "empty cycle": empty.index,
+        "cycles, one empty": tmp_path / "reports" / "index.html",
+    }
+    probe = """({rows: [...document.querySelectorAll("table tbody tr, li")]
+                   .filter((el) => el.getBoundingClientRect().height > 0).length,
+                 header: getComputedStyle(document.querySelector("header.band")).backgroundColor,
+                 text: document.body.innerText})"""
+    browser = OfflineChromium(tmp_path / "profile")
+    try:
+        visits = {name: browser.visit(page.as_uri(), probe) for name, page in pages.items()}
+    finally:
+        browser.close()
+    for name, visit in visits.items():
+        assert visit.external == [] and visit.blocked == [] and visit.errors == [], name
+        assert visit.value["rows"] > 0 or name == "empty cycle", name
+        assert visit.value["header"] == "rgb({}, {}, {})".format(*rgb("#1f4e78")), name
+    assert "Nothing received yet for 2026-H1" in visits["empty cycle"].value["text"]
+    assert "2026-H1" in visits["cycles, one empty"].value["text"]
+    assert "nothing received yet" in visits["cycles, one empty"].value["text"]

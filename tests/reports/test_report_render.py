@@ -64,10 +64,46 @@ def test_post_reform_cycle_has_provinces_only(tmp_path: Path, post_warehouse: Pa
     assert (summary.directory / "province_12_tinh-lai-chau.xlsx").exists()
 
 
-def test_a_cycle_without_figures_fails_clearly(tmp_path: Path, warehouse: Path) -> None:
-    with pytest.raises(NoReportData, match="2022-Y"):
-        write_reports(settings_for(warehouse, tmp_path / "reports"), Cycle.parse("2022-Y"))
-    assert not (tmp_path / "reports" / "2022-Y").exists()
+def test_a_cycle_that_received_nothing_gets_an_index_saying_so(
+    tmp_path: Path, warehouse: Path
+) -> None:
+    # Issue 12: the run the scheduler starts for the current half-year, whose inbox folder
+    # does not exist yet, must end with "nothing received", not a retrying failure.
+    settings = settings_for(warehouse, tmp_path / "reports")
+    write_reports(settings, CYCLE)
+    summary = write_reports(settings, Cycle.parse("2022-Y"))
+    assert summary.nothing_received and summary.reports == []
+    assert sorted(p.name for p in summary.directory.iterdir()) == ["index.html"]
+    page = summary.index.read_text(encoding="utf-8")
+    assert "Chưa nhận được báo cáo nào cho kỳ 2022-Y" in page
+    assert "Nothing received yet for 2022-Y" in page
+    top = (settings.reports / "index.html").read_text(encoding="utf-8")
+    assert 'href="2022-Y/index.html"' in top and 'href="2024-Y/index.html"' in top
+    assert top.count("nothing received yet") == 1  # 2022-Y only
+    # An empty cycle folder is the same; a second run changes nothing.
+    (settings.inbox / "2022-Y").mkdir(parents=True)
+    again = write_reports(settings, Cycle.parse("2022-Y"))
+    assert again.nothing_received and again.index.read_text(encoding="utf-8") == page
+
+
+def test_a_cycle_with_returns_not_yet_built_fails_clearly(tmp_path: Path, warehouse: Path) -> None:
+    settings = settings_for(warehouse, tmp_path / "reports")
+    waiting = settings.inbox / "2022-Y" / "16204.csv"
+    waiting.parent.mkdir(parents=True)
+    waiting.write_text("cycle,2022-Y\n", encoding="utf-8")
+    with pytest.raises(NoReportData, match=r"1 files for 2022-Y not ingested yet.*cycle run"):
+        write_reports(settings, Cycle.parse("2022-Y"))
+    assert not (settings.reports / "2022-Y").exists()
+
+    copy = tmp_path / "received.duckdb"
+    shutil.copy2(warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.received_files (cycle varchar, file_name varchar)")
+        con.execute("insert into raw.received_files values ('2022-Y', 'a.xlsx')")
+    waiting.unlink()
+    with pytest.raises(NoReportData, match=r"1 files were received.*cycle transform 2022-Y"):
+        write_reports(settings_for(copy, tmp_path / "reports"), Cycle.parse("2022-Y"))
 
 
 def test_a_rerun_renders_only_the_reports_whose_content_changed(
