@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.text import fold_diacritics
+from ingest import limits
 from ingest.problems import FileRejected, problem
 
 INFO_SHEET, DATA_SHEET = "ThongTin", "SoLieu"
@@ -64,6 +65,8 @@ def _sheet_key(text: object) -> str:
 def read_return(file_name: str, data: bytes) -> ParsedReturn:
     """Read a return's bytes; the format is decided by the name's extension."""
     lower = file_name.lower()
+    if not data:
+        raise FileRejected(problem(file_name, "empty_file"))
     if lower.endswith(".xlsx"):
         return read_xlsx(file_name, data)
     if lower.endswith(".csv"):
@@ -75,6 +78,7 @@ def read_return(file_name: str, data: bytes) -> ParsedReturn:
 def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
     from python_calamine import CalamineWorkbook
 
+    _check_workbook_size(file_name, data)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises several error types for a bad file
@@ -145,9 +149,64 @@ def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
     return parsed
 
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})(\d{1,7})\"")
+_CHUNK = 1 << 20
+
+
+def _check_workbook_size(file_name: str, data: bytes) -> None:
+    """Refuse a workbook before calamine opens it: an OLE file (encrypted, or an old .xls); a
+    zip whose parts inflate beyond the limit (declared sizes summed, then counted while
+    inflating: a part inflating to more than it declares fails its CRC check); a sheet whose
+    cells span an area calamine would allocate densely (one cell at XFD1048576 is 17 billion)."""
+    if data.startswith(_OLE_MAGIC):
+        encrypted = "EncryptedPackage".encode("utf-16-le") in data
+        raise FileRejected(problem(file_name, "encrypted_workbook" if encrypted else "legacy_xls"))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = zf.infolist()
+            if sum(p.file_size for p in parts) > limits.MAX_INFLATED_BYTES:
+                raise FileRejected(
+                    problem(file_name, "xlsx_too_large", limit=f"{limits.MAX_INFLATED_BYTES:,}")
+                )
+            for part in parts:
+                is_sheet = part.filename.startswith("xl/worksheets/")
+                max_row = max_col = 0
+                tail = b""
+                with zf.open(part) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        if not is_sheet:
+                            continue
+                        # a reference cut by the chunk's end is found in the next round
+                        text, tail = tail + chunk, chunk[-64:]
+                        for letters, digits in _CELL_REF.findall(text):
+                            max_row = max(max_row, int(digits))
+                            max_col = max(max_col, _column_index(letters.decode()) + 1)
+                if max_row > limits.MAX_ROWS + _HEADER_ROWS:
+                    raise FileRejected(
+                        problem(file_name, "too_many_rows", limit=f"{limits.MAX_ROWS:,}")
+                    )
+                if max_row * max_col > limits.MAX_SHEET_CELLS:
+                    raise FileRejected(
+                        problem(
+                            file_name,
+                            "sheet_too_large",
+                            rows=f"{max_row:,}",
+                            columns=f"{max_col:,}",
+                            limit=f"{limits.MAX_SHEET_CELLS:,}",
+                        )
+                    )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise FileRejected(problem(file_name, "unreadable_file", detail=_short(exc))) from exc
+
+
+_HEADER_ROWS = 20
+"""Rows searched for the data sheet's header."""
+
+
 def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int | None, dict[str, int]]:
     """The header is the first row naming `element_code` (normally row 1)."""
-    for index, cells in enumerate(rows[:20]):
+    for index, cells in enumerate(rows[:_HEADER_ROWS]):
         keys = [_key(c) for c in cells]
         if "element_code" in keys:
             return index, {k: i for i, k in reversed(list(enumerate(keys))) if k}
@@ -216,20 +275,67 @@ def _unescape(text: str) -> str:
 
 
 # -- csv -----------------------------------------------------------------------------------------
-def read_csv(file_name: str, data: bytes) -> ParsedReturn:
-    if data[:2] == b"PK" or b"\x00" in data[:1024]:
+_ROW_LIKE = len(REQUIRED_CSV_COLUMNS) - 1
+"""Delimiters on a line that make it look like a row of figures."""
+
+
+def _decode_csv(file_name: str, data: bytes) -> str:
+    """UTF-8 (with or without its mark), or UTF-16 with its mark: what Excel's "CSV UTF-8" and
+    "Unicode Text" save."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                problem(
+                    file_name, "not_utf8", found_vi=" (UTF-16 hỏng)", found_en=" (broken UTF-16)"
+                )
+            ) from exc
+    head = data[:1024]
+    if head.count(b"\x00") * 4 >= len(head):  # every other byte zero: UTF-16 without its mark
+        raise FileRejected(
+            problem(
+                file_name,
+                "not_utf8",
+                found_vi=" (UTF-16 không có dấu BOM)",
+                found_en=" (UTF-16 without its byte-order mark)",
+            )
+        )
+    if data[:2] == b"PK" or b"\x00" in head:
         raise FileRejected(problem(file_name, "unreadable_file", detail="binary content, not text"))
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileRejected(problem(file_name, "not_utf8")) from exc
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+        raise FileRejected(problem(file_name, "not_utf8", found_vi="", found_en="")) from exc
+
+
+def read_csv(file_name: str, data: bytes) -> ParsedReturn:
+    text = _decode_csv(file_name, data)
+    if not text.strip():
+        raise FileRejected(problem(file_name, "empty_file"))
+    first = next(line for line in text.splitlines() if line.strip())
+    delimiter = max(",;\t", key=first.count)  # the most frequent; ',' on a tie
+    # The field limit is ours (checked below, with the line): csv's own would raise a bare
+    # `_csv.Error` past 131,072 characters. The file is already bounded by MAX_FILE_BYTES.
+    csv.field_size_limit(max(limits.MAX_FILE_BYTES, csv.field_size_limit()))
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     parsed = ParsedReturn(file_name, "csv")
     header: dict[str, int] = {}
-    for line_number, cells in enumerate(reader, start=1):
+    record = 0
+    while True:
+        line = reader.line_num + 1  # where the next record starts
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise FileRejected(
+                problem(file_name, "malformed_csv", line=line, detail=_short(exc))
+            ) from exc
+        record += 1
+        _check_fields(file_name, cells, line, reader.line_num, delimiter)
+        if record > limits.MAX_ROWS + 1:
+            raise FileRejected(problem(file_name, "too_many_rows", limit=f"{limits.MAX_ROWS:,}"))
         if not any(c.strip() for c in cells):
             continue
         if not header:
@@ -251,26 +357,41 @@ def read_csv(file_name: str, data: bytes) -> ParsedReturn:
             parsed.reporters_seen.add(reporter)
         submitted = cell("submitted_on")
         if submitted:
-            parsed.submitted_on.setdefault(submitted, line_number)
+            parsed.submitted_on.setdefault(submitted, record)
         parsed.rows.append(
             RawRow(
                 sheet=None,
-                row=line_number,
+                row=record,
                 unit=cell("unit_code"),
                 element=cell("element_code"),
                 value=cell("value"),
                 note=cell("note") or None,
             )
         )
-    if header is None:
-        raise FileRejected(
-            problem(file_name, "missing_column", columns=", ".join(REQUIRED_CSV_COLUMNS))
-        )
     if parsed.cycles_seen:
         parsed.cycle = sorted(parsed.cycles_seen)[0]
     if parsed.reporters_seen:
         parsed.reporter = sorted(parsed.reporters_seen)[0]
     return parsed
+
+
+def _check_fields(file_name: str, cells: list[str], first: int, last: int, delimiter: str) -> None:
+    """A record spanning lines is a quoted field with line breaks: a note written on several
+    lines is fine, but a quote never closed swallows the rows after it into one field (what
+    follows its line break then looks like rows). Fields longer than an Excel cell are refused."""
+    for cell in cells:
+        if last > first and "\n" in cell:
+            swallowed = cell.split("\n")[1:]
+            if any(part.count(delimiter) >= _ROW_LIKE for part in swallowed):
+                raise FileRejected(
+                    problem(file_name, "unclosed_quote", line=first, swallowed=last - first)
+                )
+        if len(cell) > limits.MAX_FIELD_CHARS:
+            raise FileRejected(
+                problem(
+                    file_name, "field_too_long", line=first, limit=f"{limits.MAX_FIELD_CHARS:,}"
+                )
+            )
 
 
 def _blank(value: object) -> bool:
