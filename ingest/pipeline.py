@@ -219,14 +219,15 @@ def receive(path: Path, folder_cycle: Cycle | None, archive_dir: Path) -> Receiv
         archive_path=archived,
         file_format=checked.file_format,
         reporter_code=checked.reporter_code,
-        reporter_name=checked.reporter_name,
+        reporter_name=_clean(checked.reporter_name),
         submitted_on=checked.submitted_on,
-        form_version=checked.form_version,
+        form_version=_clean(checked.form_version),
         file_problem=checked.file_problem,
         rows_total=checked.rows_total,
         rows_blank=checked.rows_blank,
         values=[
-            (f.unit_code, f.element_code, f.value, f.sheet, f.row, f.note) for f in checked.figures
+            (f.unit_code, f.element_code, f.value, f.sheet, f.row, _clean(f.note))
+            for f in checked.figures
         ],
         rejected=[
             (
@@ -538,7 +539,12 @@ def _rejected_rows(cycle_id: str, files: list[ReceivedFile]) -> Iterator[tuple[o
 
 def _text(value: object) -> str | None:
     """A raw cell as text for the rejected-rows table; None when blank."""
-    return normalise_code(value) or None
+    return _clean(normalise_code(value)) or None
+
+
+def _clean(text: str | None) -> str | None:
+    """Text as PostgreSQL stores it: it refuses a NUL character (which a cell can hold)."""
+    return text.replace("\x00", "") if text else text
 
 
 def _write_scope(con: WarehouseConnection, inbox: Path) -> None:

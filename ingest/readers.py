@@ -78,7 +78,7 @@ def read_return(file_name: str, data: bytes) -> ParsedReturn:
 def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
     from python_calamine import CalamineWorkbook
 
-    _check_workbook_size(file_name, data)
+    parts = _inflate_checked(file_name, data)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises several error types for a bad file
@@ -127,7 +127,8 @@ def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
                 columns=", ".join(missing or REQUIRED_DATA_COLUMNS),
             )
         )
-    errors = _formula_errors(data, data_name) if b"<f" in _sheet_xml(data, data_name) else {}
+    sheet_xml = _sheet_xml(parts, data_name)
+    errors = _formula_errors(sheet_xml) if b"<f" in sheet_xml else {}
     value_col = columns["value"]
     note_col = columns.get("note")
     for index in range(header_index + 1, len(rows)):
@@ -150,54 +151,47 @@ def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
 
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})(\d{1,7})\"")
-_CHUNK = 1 << 20
+_CELL_REF = re.compile(rb'r="([A-Z]{1,3})(\d{1,7})"')  # cell references, in any tag order
 
 
-def _check_workbook_size(file_name: str, data: bytes) -> None:
-    """Refuse a workbook before calamine opens it: an OLE file (encrypted, or an old .xls); a
-    zip whose parts inflate beyond the limit (declared sizes summed, then counted while
-    inflating: a part inflating to more than it declares fails its CRC check); a sheet whose
-    cells span an area calamine would allocate densely (one cell at XFD1048576 is 17 billion)."""
+def _inflate_checked(file_name: str, data: bytes) -> dict[str, bytes]:
+    """A workbook's parts, refused before calamine opens it when it is: an OLE file (encrypted,
+    or an old .xls); a zip whose declared sizes sum past the limit (Python inflates a part only
+    up to its declared size, and a part hiding more fails its CRC check); a sheet whose cells
+    span an area calamine would allocate densely (one cell at XFD1048576 is 17 billion)."""
     if data.startswith(_OLE_MAGIC):
         encrypted = "EncryptedPackage".encode("utf-16-le") in data
         raise FileRejected(problem(file_name, "encrypted_workbook" if encrypted else "legacy_xls"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            parts = zf.infolist()
-            if sum(p.file_size for p in parts) > limits.MAX_INFLATED_BYTES:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > limits.MAX_INFLATED_BYTES:
                 raise FileRejected(
                     problem(file_name, "xlsx_too_large", limit=f"{limits.MAX_INFLATED_BYTES:,}")
                 )
-            for part in parts:
-                is_sheet = part.filename.startswith("xl/worksheets/")
-                max_row = max_col = 0
-                tail = b""
-                with zf.open(part) as stream:
-                    while chunk := stream.read(_CHUNK):
-                        if not is_sheet:
-                            continue
-                        # a reference cut by the chunk's end is found in the next round
-                        text, tail = tail + chunk, chunk[-64:]
-                        for letters, digits in _CELL_REF.findall(text):
-                            max_row = max(max_row, int(digits))
-                            max_col = max(max_col, _column_index(letters.decode()) + 1)
-                if max_row > limits.MAX_ROWS + _HEADER_ROWS:
-                    raise FileRejected(
-                        problem(file_name, "too_many_rows", limit=f"{limits.MAX_ROWS:,}")
-                    )
-                if max_row * max_col > limits.MAX_SHEET_CELLS:
-                    raise FileRejected(
-                        problem(
-                            file_name,
-                            "sheet_too_large",
-                            rows=f"{max_row:,}",
-                            columns=f"{max_col:,}",
-                            limit=f"{limits.MAX_SHEET_CELLS:,}",
-                        )
-                    )
+            parts = {i.filename: zf.read(i) for i in infos}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
         raise FileRejected(problem(file_name, "unreadable_file", detail=_short(exc))) from exc
+    for name, content in parts.items():
+        if name.startswith("xl/worksheets/") and (refs := _CELL_REF.findall(content)):
+            letters, digits = zip(*refs, strict=True)
+            max_row = max(map(int, digits))
+            max_col = max(map(_column_index, set(letters))) + 1
+            if max_row > limits.MAX_ROWS + _HEADER_ROWS:
+                raise FileRejected(
+                    problem(file_name, "too_many_rows", limit=f"{limits.MAX_ROWS:,}")
+                )
+            if max_row * max_col > limits.MAX_SHEET_CELLS:
+                raise FileRejected(
+                    problem(
+                        file_name,
+                        "sheet_too_large",
+                        rows=f"{max_row:,}",
+                        columns=f"{max_col:,}",
+                        limit=f"{limits.MAX_SHEET_CELLS:,}",
+                    )
+                )
+    return parts
 
 
 _HEADER_ROWS = 20
@@ -213,33 +207,32 @@ def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int | None, dict[str
     return None, {}
 
 
-def _sheet_xml(data: bytes, sheet_name: str) -> bytes:
+def _sheet_xml(parts: dict[str, bytes], sheet_name: str) -> bytes:
     """The worksheet XML behind a sheet name (through workbook.xml and its relationships)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-        for match in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
-            tag = match.group(0)
-            name = re.search(r'name="([^"]*)"', tag)
-            rid = re.search(r'r:id="([^"]*)"', tag)
-            if name and rid and _unescape(name.group(1)) == sheet_name:
-                target = re.search(
-                    rf'Id="{re.escape(rid.group(1))}"[^>]*Target="([^"]*)"', rels
-                ) or re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(rid.group(1))}"', rels)
-                if target:
-                    path = target.group(1).lstrip("/")
-                    path = path if path.startswith("xl/") else f"xl/{path}"
-                    return zf.read(path)
+    workbook = parts.get("xl/workbook.xml", b"").decode("utf-8", "replace")
+    rels = parts.get("xl/_rels/workbook.xml.rels", b"").decode("utf-8", "replace")
+    for match in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        tag = match.group(0)
+        name = re.search(r'name="([^"]*)"', tag)
+        rid = re.search(r'r:id="([^"]*)"', tag)
+        if name and rid and _unescape(name.group(1)) == sheet_name:
+            target = re.search(
+                rf'Id="{re.escape(rid.group(1))}"[^>]*Target="([^"]*)"', rels
+            ) or re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(rid.group(1))}"', rels)
+            if target:
+                path = target.group(1).lstrip("/")
+                path = path if path.startswith("xl/") else f"xl/{path}"
+                return parts.get(path, b"")
     return b""
 
 
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 
 
-def _formula_errors(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
+def _formula_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
     """Cells whose formula gave an Excel error or no result: calamine reads both as blank."""
     found: dict[tuple[int, int], str] = {}
-    for match in _CELL.finditer(_sheet_xml(data, sheet_name)):
+    for match in _CELL.finditer(sheet_xml):
         attrs, body = match.group(1), match.group(2) or b""
         if b"<f" not in body:
             continue
@@ -253,14 +246,14 @@ def _formula_errors(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
             shown = "=" + (re.search(rb"<f[^>]*>(.*?)</f>", body, re.S) or [b"", b""])[1].decode()
         else:
             continue
-        found[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = shown
+        found[(int(ref.group(2)), _column_index(ref.group(1)))] = shown
     return found
 
 
-def _column_index(letters: str) -> int:
+def _column_index(letters: bytes) -> int:
     index = 0
     for letter in letters:
-        index = index * 26 + (ord(letter) - 64)
+        index = index * 26 + (letter - 64)
     return index - 1
 
 
@@ -313,6 +306,11 @@ def read_csv(file_name: str, data: bytes) -> ParsedReturn:
     text = _decode_csv(file_name, data)
     if not text.strip():
         raise FileRejected(problem(file_name, "empty_file"))
+    if "\x00" in text:  # past the first 1,024 bytes: a damaged file (PostgreSQL refuses NUL)
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise FileRejected(
+            problem(file_name, "unreadable_file", detail=f"NUL character on line {line}")
+        )
     first = next(line for line in text.splitlines() if line.strip())
     delimiter = max(",;\t", key=first.count)  # the most frequent; ',' on a tie
     # The field limit is ours (checked below, with the line): csv's own would raise a bare
@@ -333,7 +331,8 @@ def read_csv(file_name: str, data: bytes) -> ParsedReturn:
                 problem(file_name, "malformed_csv", line=line, detail=_short(exc))
             ) from exc
         record += 1
-        _check_fields(file_name, cells, line, reader.line_num, delimiter)
+        if reader.line_num > line or len(max(cells, key=len, default="")) > limits.MAX_FIELD_CHARS:
+            _check_fields(file_name, cells, line, reader.line_num, delimiter)
         if record > limits.MAX_ROWS + 1:
             raise FileRejected(problem(file_name, "too_many_rows", limit=f"{limits.MAX_ROWS:,}"))
         if not any(c.strip() for c in cells):

@@ -276,6 +276,33 @@ def test_an_xlsx_whose_sizes_lie_is_refused(folder: Path) -> None:
     assert codes(check_one(path)) in (["unreadable_file"], ["xlsx_too_large"])
 
 
+@pytest.mark.parametrize(
+    ("row", "column", "code"),
+    [
+        (1_048_575, 16_383, "too_many_rows"),
+        (limits.MAX_ROWS + 30, 0, "too_many_rows"),
+        (1_000, 2_500, "sheet_too_large"),
+    ],
+)
+def test_a_sheet_spanning_a_huge_area_is_refused_before_calamine_allocates_it(
+    folder: Path, row: int, column: int, code: str
+) -> None:
+    import xlsxwriter
+
+    # a return with one more cell, far away: at XFD1048576, 17 billion cells for calamine
+    path = folder / "far.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    info, data = workbook.add_worksheet("ThongTin"), workbook.add_worksheet("SoLieu")
+    info.write_column(0, 0, ["cycle", "reporter_code"])
+    info.write_column(0, 1, ["2023-Y", "16204"])
+    data.write_row(0, 0, ["unit_code", "element_code", "value"])
+    data.write_row(1, 0, ["16204", "pop_children", 12])
+    data.write(row, column, 1)
+    workbook.close()
+    assert path.stat().st_size < 10_000
+    assert codes(check_one(path)) == [code]
+
+
 def _ole_file(*streams: str) -> bytes:
     """The start of an OLE compound file naming its streams, as Excel writes an encrypted one."""
     names = b"".join(s.encode("utf-16-le") for s in streams)
@@ -345,6 +372,16 @@ def test_utf16_without_its_mark_gets_a_precise_reason(folder: Path) -> None:
     assert "UTF-16" in check_one(path).problems[0].message_en
 
 
+def test_a_nul_character_deep_in_a_csv_is_refused_not_sent_to_the_warehouse(
+    folder: Path,
+) -> None:
+    rows = rows_of(*range(1, 40), element="pop_children")
+    path = write_csv(folder / "nul.csv", HEADER, [*rows[:-1], (*rows[-1][:5], "2023-12-05\x00")])
+    (result,) = check_files([path])
+    assert codes(result) == ["unreadable_file"]
+    assert "NUL character on line 40" in result.problems[0].message_en
+
+
 def test_hidden_and_temporary_files_are_recorded_not_read(settings: Settings, folder: Path) -> None:
     good_return(folder / ".hidden.csv")
     (folder / "~$return.xlsx").write_bytes(b"owner file")
@@ -391,3 +428,27 @@ def test_every_row_lands_somewhere(settings: Settings, folder: Path) -> None:
     assert sorted(set(values["source_row"]) | set(rejected["source_row"])) == [
         r for r in range(2, len(rows) + 2) if r != 5
     ]
+
+
+def test_hostile_files_never_break_an_ingest_into_postgresql(
+    settings: Settings, folder: Path, postgres_url: str, tmp_path: Path
+) -> None:
+    settings = settings.with_(warehouse=postgres_url)
+    write_csv(folder / "big.csv", HEADER, [*rows_of("99999999999999999999999"), *rows_of(7)])
+    write_xlsx(
+        folder / "nul.xlsx",
+        [("cycle", "2023-Y"), ("reporter_code", "16210")],
+        [("16210", "pop_children", "", 12, "a\x00b"), ("16210", "pop_under5", "", 1e300, "")],
+        header=("unit_code", "element_code", "element_name", "value", "note"),
+    )
+    (folder / "link.csv").symlink_to(good_return(tmp_path / "elsewhere.csv"))
+    good_return(folder / "good.csv", 500, reporter="16201")
+    summary = ingest_cycle(settings, CYCLE)
+    assert (summary.loaded, summary.rejected, summary.rows_loaded) == (3, 1, 4)
+    recorded = files(settings)
+    assert recorded.loc["link.csv", "reason_code"] == "not_a_regular_file"
+    rejected = table(settings, "rejected_rows").set_index("file_name")
+    assert rejected.loc["big.csv", "reason_code"] == "value_too_large"
+    assert rejected.loc["nul.xlsx", "reason_code"] == "value_too_large"
+    notes = set(table(settings, "return_values")["note"].dropna())
+    assert notes == {"ab"}
