@@ -431,16 +431,19 @@ def _recompute_statuses(
     `existing` (the rows recorded, RECORDED_COLUMNS) is left as it was; the records returned
     are copies, in arrival order, with every column for the new files."""
     records = [dict(r) for r in existing]
-    seen = {str(r["file_sha256"]): str(r["file_name"]) for r in records}
+    # Nothing read (an entry refused unread, an empty file) is never a duplicate of anything.
+    seen = {
+        str(r["file_sha256"]): str(r["file_name"])
+        for r in records
+        if r["file_sha256"] != EMPTY_SHA256
+    }
     for r in sorted(new, key=lambda r: (r.received_at, r.file_name)):
         status, duplicate_of, reason = ("rejected" if r.file_problem else "candidate"), None, None
         reason = r.file_problem
-        if not r.archive_path:  # refused unread: its checksum is that of nothing, no duplicate
-            pass
-        elif r.sha256 in seen:
+        if r.sha256 in seen:
             status, duplicate_of = "duplicate", seen[r.sha256]
             reason = problem(r.file_name, "duplicate_file", original=duplicate_of)
-        else:
+        elif r.sha256 != EMPTY_SHA256:
             seen[r.sha256] = r.file_name
         records.append(
             {
