@@ -116,6 +116,7 @@ def check(files: tuple[Path, ...], settings: Settings) -> None:
     Prints every problem with file, sheet, row and reason (Vietnamese / English); exits 1 if a
     file would be rejected or has rejected rows."""
     from ingest.pipeline import check_files
+    from ingest.problems import printable
 
     results = check_files(files)
     bad = 0
@@ -126,8 +127,8 @@ def check(files: tuple[Path, ...], settings: Settings) -> None:
             else ("BỊ TỪ CHỐI / REJECTED" if result.file_problem else "CÓ DÒNG LỖI / ROWS REJECTED")
         )
         click.echo(
-            f"{result.file_name}: {status} — {len(result.figures)} số liệu hợp lệ / valid "
-            f"figures, {len(result.rejected_rows)} dòng bị loại / rows rejected"
+            f"{printable(result.file_name)}: {status} — {len(result.figures)} số liệu hợp lệ / "
+            f"valid figures, {len(result.rejected_rows)} dòng bị loại / rows rejected"
         )
         for found in result.problems:
             click.echo(f"  {found}")

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from core.cycles import Cycle
 from core.reference import Reference, Reporter, normalise_code
+from ingest.limits import MAX_VALUE
 from ingest.problems import FileRejected, Problem, problem
 from ingest.readers import ParsedReturn, RawRow
 from ingest.values import InvalidValue, display, parse_count, parse_date
 
 ReturnStatus = Literal["valid", "rejected"]
+SHOWN_ROWS = 5
+"""Rows named in a conflicting figure's message; the count says how many there are."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,13 @@ class CheckedReturn:
 
 
 def check_return(
-    parsed: ParsedReturn, reference: Reference, folder_cycle: Cycle | None = None
+    parsed: ParsedReturn,
+    reference: Reference,
+    folder_cycle: Cycle | None = None,
+    received: date | None = None,
 ) -> CheckedReturn:
-    """Apply the contract to a parsed return. `folder_cycle` is the inbox folder's cycle."""
+    """Apply the contract to a parsed return. `folder_cycle` is the inbox folder's cycle,
+    `received` the day the file arrived (UTC), which `submitted_on` cannot be after."""
     checked = CheckedReturn(
         parsed.file_name,
         parsed.file_format,
@@ -74,7 +81,7 @@ def check_return(
         reporter = _check_reporter(parsed, reference, cycle)
         checked.reporter_code = reporter.code
         checked.reporter_name = parsed.reporter_name or reporter.name_vi
-        checked.submitted_on = _check_submitted_on(parsed)
+        checked.submitted_on = _check_submitted_on(parsed, cycle, received)
         _check_rows(parsed, reference, cycle, reporter, checked)
     except FileRejected as rejected:
         checked.file_problem = rejected.problem
@@ -113,16 +120,34 @@ def _check_reporter(parsed: ParsedReturn, reference: Reference, cycle: Cycle) ->
     return reporter
 
 
-def _check_submitted_on(parsed: ParsedReturn) -> date | None:
+def _check_submitted_on(parsed: ParsedReturn, cycle: Cycle, received: date | None) -> date | None:
+    """The latest date given. A date before the cycle's year or after the day received (a day
+    of slack: Hanoi is 7 hours ahead of the UTC arrival time) cannot be right; taken, 2099 would
+    beat every later correction and 1900 be on time, so the file is rejected like an
+    unreadable date."""
     dates: list[date] = []
+    sheet = "ThongTin" if parsed.file_format == "xlsx" else None
+    earliest = date(cycle.year, 1, 1)
+    latest = received + timedelta(days=1) if received else None
     for raw, row in parsed.submitted_on.items():
         try:
             day = parse_date(raw)
         except ValueError as exc:
-            sheet = "ThongTin" if parsed.file_format == "xlsx" else None
             raise FileRejected(
                 problem(parsed.file_name, "invalid_date", sheet=sheet, row=row, value=display(raw))
             ) from exc
+        if day and (day < earliest or (latest is not None and day > latest)):
+            raise FileRejected(
+                problem(
+                    parsed.file_name,
+                    "implausible_date",
+                    sheet=sheet,
+                    row=row,
+                    value=day.isoformat(),
+                    earliest=earliest.isoformat(),
+                    received=received.isoformat() if received else "?",
+                )
+            )
         if day:
             dates.append(day)
     return max(dates) if dates else None
@@ -190,7 +215,7 @@ def _check_rows(
         try:
             value = parse_count(raw.value)
         except InvalidValue as invalid:
-            reject(raw, invalid.code, value=invalid.shown)
+            reject(raw, invalid.code, value=invalid.shown, limit=f"{MAX_VALUE:,}")
             continue
         if value is None:
             checked.rows_blank += 1
@@ -203,9 +228,20 @@ def _check_rows(
     for (unit, element), occurrences in accepted.items():
         first_raw, first_value = occurrences[0]
         if len(occurrences) > 1 and len({v for _, v in occurrences}) > 1:
-            rows = ", ".join(str(r.row) for r, _ in occurrences)
+            # one message for the group, naming a few rows: N rows each listing all N others
+            # made the check quadratic (10,000 conflicting rows took 8 GB)
+            rows = ", ".join(str(r.row) for r, _ in occurrences[:SHOWN_ROWS])
+            if len(occurrences) > SHOWN_ROWS:
+                rows += ", …"
             for raw, _ in occurrences:
-                reject(raw, "conflicting_figure", unit=unit, element=element, rows=rows)
+                reject(
+                    raw,
+                    "conflicting_figure",
+                    unit=unit,
+                    element=element,
+                    rows=rows,
+                    count=len(occurrences),
+                )
             continue
         for raw, _ in occurrences[1:]:
             reject(raw, "duplicate_figure", unit=unit, element=element, first_row=first_raw.row)

@@ -8,8 +8,10 @@ leaves it as it was. Re-running on the same inbox changes nothing.
 from __future__ import annotations
 
 import csv
+import errno
 import gc
 import os
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +23,7 @@ from core.cycles import Cycle
 from core.reference import normalise_code, reference
 from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
+from ingest import limits
 from ingest.archive import archive_bytes, sha256_of
 from ingest.contract import CheckedReturn, check_return
 from ingest.problems import FileRejected, Problem, problem
@@ -80,24 +83,28 @@ class IngestSummary:
 
 
 def list_inbox(folder: Path) -> list[Path]:
-    """Return files of a cycle folder, in name order; hidden files and Office lock files skipped."""
+    """Every entry of a cycle folder, in name order (links, hidden and special files included:
+    ingest records them as refused)."""
     return [Path(entry.path) for entry in _inbox_entries(folder)]
 
 
 def _inbox_entries(folder: Path) -> list[os.DirEntry[str]]:
     """`list_inbox` as directory entries: sorted by name (comparing 12,000 Paths costs ~0.3 s,
-    their names ~5 ms), with the type from the directory listing and the stat done once."""
+    their names ~5 ms), with the stat done once."""
     if not folder.is_dir():
         return []
     with os.scandir(folder) as scan:
-        entries = [e for e in scan if not e.name.startswith((".", "~$")) and e.is_file()]
+        entries = list(scan)
     entries.sort(key=lambda e: e.name)
     return entries
 
 
 def _size_and_arrival(entry: os.DirEntry[str]) -> tuple[int, datetime]:
-    stat = entry.stat()
-    return stat.st_size, _arrival(stat.st_mtime)
+    try:
+        found = entry.stat(follow_symlinks=False)
+    except OSError:  # gone since the listing: reading it records why
+        return -1, _arrival(0)
+    return found.st_size, _arrival(found.st_mtime)
 
 
 def _arrival(mtime: float) -> datetime:
@@ -105,40 +112,122 @@ def _arrival(mtime: float) -> datetime:
     return datetime.fromtimestamp(mtime, UTC).replace(tzinfo=None, microsecond=0)
 
 
-def check_path(path: Path, folder_cycle: Cycle | None, data: bytes | None = None) -> CheckedReturn:
-    """The contract applied to one file."""
+HIDDEN_PREFIXES = (".", "~$")
+"""Hidden files and editor temporary files (`~$x.xlsx`, `.~lock.x.xlsx#`): recorded, not read."""
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    """What reading an inbox entry gave: its bytes, or the reason it was not read."""
+
+    data: bytes | None
+    size: int  # of the entry itself (lstat): a re-run compares it without reading
+    received_at: datetime
+    refused: Problem | None = None
+
+
+def read_entry(path: Path) -> InboxFile:
+    """An inbox entry's bytes, read only when it is a regular file under the size limit: never
+    through a symbolic link (O_NOFOLLOW, also against a link swapped in after the listing),
+    never from a fifo or a device (O_NONBLOCK, then fstat before any read)."""
+    name = path.name
     try:
-        parsed = read_return(path.name, path.read_bytes() if data is None else data)
-        return check_return(parsed, reference(), folder_cycle)
-    except FileRejected as rejected:
-        return CheckedReturn(
-            path.name, path.suffix.lower().lstrip(".") or "unknown", file_problem=rejected.problem
+        before = path.lstat()
+    except OSError as exc:
+        return InboxFile(None, 0, _arrival(0), problem(name, "unreadable_file", detail=_os(exc)))
+    size, received = before.st_size, _arrival(before.st_mtime)
+    if name.startswith(HIDDEN_PREFIXES):
+        return InboxFile(None, size, received, problem(name, "hidden_file"))
+    if not stat.S_ISREG(before.st_mode):
+        return InboxFile(None, size, received, _not_regular(name, before.st_mode))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:  # ELOOP: a link swapped in since the lstat
+        kind = "symbolic link" if exc.errno == errno.ELOOP else _os(exc)
+        return InboxFile(None, size, received, problem(name, "not_a_regular_file", kind=kind))
+    with os.fdopen(fd, "rb") as handle:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            return InboxFile(None, size, received, _not_regular(name, opened.st_mode))
+        if opened.st_size > limits.MAX_FILE_BYTES:
+            refused = problem(
+                name,
+                "file_too_large",
+                size=f"{opened.st_size:,}",
+                limit=f"{limits.MAX_FILE_BYTES:,}",
+            )
+            return InboxFile(None, size, received, refused)
+        data = handle.read(limits.MAX_FILE_BYTES + 1)  # a file growing meanwhile stays bounded
+    if len(data) > limits.MAX_FILE_BYTES:
+        refused = problem(
+            name, "file_too_large", size=f"> {len(data) - 1:,}", limit=f"{limits.MAX_FILE_BYTES:,}"
         )
+        return InboxFile(None, size, received, refused)
+    return InboxFile(data, len(data), received)
+
+
+def _not_regular(name: str, mode: int) -> Problem:
+    kinds = {
+        stat.S_IFLNK: "symbolic link",
+        stat.S_IFDIR: "directory",
+        stat.S_IFIFO: "named pipe (fifo)",
+        stat.S_IFSOCK: "socket",
+        stat.S_IFCHR: "device",
+        stat.S_IFBLK: "device",
+    }
+    return problem(name, "not_a_regular_file", kind=kinds.get(stat.S_IFMT(mode), "special file"))
+
+
+def _os(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def check_path(
+    path: Path, folder_cycle: Cycle | None, entry: InboxFile | None = None
+) -> CheckedReturn:
+    """The contract applied to one file."""
+    entry = entry or read_entry(path)
+    file_format = path.suffix.lower().lstrip(".") or "unknown"
+    if entry.refused or entry.data is None:
+        return CheckedReturn(path.name, file_format, file_problem=entry.refused)
+    try:
+        parsed = read_return(path.name, entry.data)
+        return check_return(parsed, reference(), folder_cycle, entry.received_at.date())
+    except FileRejected as rejected:
+        return CheckedReturn(path.name, file_format, file_problem=rejected.problem)
+
+
+EMPTY_SHA256 = sha256_of(b"")
 
 
 def receive(path: Path, folder_cycle: Cycle | None, archive_dir: Path) -> ReceivedFile:
-    """Read, check and archive one file (runs in worker processes)."""
-    data = path.read_bytes()
-    sha256 = sha256_of(data)
-    archived = archive_bytes(archive_dir, sha256, path.name, data)
-    checked = check_path(path, folder_cycle, data)
+    """Read, check and archive one file (runs in worker processes). An entry refused unread
+    (link, special, hidden, too large) is recorded with the checksum of nothing and no archive."""
+    entry = read_entry(path)
+    if entry.data is None:
+        sha256, archived = EMPTY_SHA256, ""
+    else:
+        sha256 = sha256_of(entry.data)
+        archived = str(archive_bytes(archive_dir, sha256, path.name, entry.data))
+    checked = check_path(path, folder_cycle, entry)
     return ReceivedFile(
         path=str(path),
         file_name=path.name,
         sha256=sha256,
-        size=len(data),
-        received_at=_arrival(path.stat().st_mtime),
-        archive_path=str(archived),
+        size=entry.size,
+        received_at=entry.received_at,
+        archive_path=archived,
         file_format=checked.file_format,
         reporter_code=checked.reporter_code,
-        reporter_name=checked.reporter_name,
+        reporter_name=_clean(checked.reporter_name),
         submitted_on=checked.submitted_on,
-        form_version=checked.form_version,
+        form_version=_clean(checked.form_version),
         file_problem=checked.file_problem,
         rows_total=checked.rows_total,
         rows_blank=checked.rows_blank,
         values=[
-            (f.unit_code, f.element_code, f.value, f.sheet, f.row, f.note) for f in checked.figures
+            (f.unit_code, f.element_code, f.value, f.sheet, f.row, _clean(f.note))
+            for f in checked.figures
         ],
         rejected=[
             (
@@ -205,7 +294,7 @@ def check_files(paths: Iterable[Path]) -> list[CheckedReturn]:
             folder_cycle: Cycle | None = Cycle.parse(path.parent.name)
         except ValueError:
             folder_cycle = None
-        if not path.is_file():
+        if not os.path.lexists(path):
             missing = CheckedReturn(
                 path.name,
                 "unknown",
@@ -342,14 +431,19 @@ def _recompute_statuses(
     `existing` (the rows recorded, RECORDED_COLUMNS) is left as it was; the records returned
     are copies, in arrival order, with every column for the new files."""
     records = [dict(r) for r in existing]
-    seen = {str(r["file_sha256"]): str(r["file_name"]) for r in records}
+    # Nothing read (an entry refused unread, an empty file) is never a duplicate of anything.
+    seen = {
+        str(r["file_sha256"]): str(r["file_name"])
+        for r in records
+        if r["file_sha256"] != EMPTY_SHA256
+    }
     for r in sorted(new, key=lambda r: (r.received_at, r.file_name)):
         status, duplicate_of, reason = ("rejected" if r.file_problem else "candidate"), None, None
         reason = r.file_problem
         if r.sha256 in seen:
             status, duplicate_of = "duplicate", seen[r.sha256]
             reason = problem(r.file_name, "duplicate_file", original=duplicate_of)
-        else:
+        elif r.sha256 != EMPTY_SHA256:
             seen[r.sha256] = r.file_name
         records.append(
             {
@@ -448,7 +542,12 @@ def _rejected_rows(cycle_id: str, files: list[ReceivedFile]) -> Iterator[tuple[o
 
 def _text(value: object) -> str | None:
     """A raw cell as text for the rejected-rows table; None when blank."""
-    return normalise_code(value) or None
+    return _clean(normalise_code(value)) or None
+
+
+def _clean(text: str | None) -> str | None:
+    """Text as PostgreSQL stores it: it refuses a NUL character (which a cell can hold)."""
+    return text.replace("\x00", "") if text else text
 
 
 def _write_scope(con: WarehouseConnection, inbox: Path) -> None:

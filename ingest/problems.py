@@ -6,6 +6,7 @@ The codes are stored in the warehouse (`raw.received_files.reason_code`,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,8 +27,72 @@ REASONS: dict[str, tuple[Scope, str, str]] = {
     ),
     "not_utf8": (
         "file",
-        "Tệp CSV không dùng bảng mã UTF-8 (lưu lại với 'CSV UTF-8')",
-        "the CSV file is not UTF-8 encoded (save it again as 'CSV UTF-8')",
+        "Tệp CSV không dùng bảng mã UTF-8{found_vi} (lưu lại với 'CSV UTF-8')",
+        "the CSV file is not UTF-8 encoded{found_en} (save it again as 'CSV UTF-8')",
+    ),
+    "file_too_large": (
+        "file",
+        "Tệp quá lớn ({size} byte; tối đa {limit} byte)",
+        "the file is too large ({size} bytes; at most {limit})",
+    ),
+    "not_a_regular_file": (
+        "file",
+        "Không phải tệp thông thường ({kind}): không đọc, không lưu",
+        "not a regular file ({kind}): not read, not archived",
+    ),
+    "hidden_file": (
+        "file",
+        "Tệp ẩn hoặc tệp tạm của trình soạn thảo: không đọc (gửi lại với tên không bắt đầu"
+        " bằng '.' hoặc '~$')",
+        "hidden or editor temporary file: not read (send it again with a name that does not"
+        " start with '.' or '~$')",
+    ),
+    "empty_file": (
+        "file",
+        "Tệp rỗng",
+        "the file is empty",
+    ),
+    "encrypted_workbook": (
+        "file",
+        "Tệp Excel được đặt mật khẩu (mã hóa): bỏ mật khẩu rồi lưu lại dạng .xlsx",
+        "encrypted / password-protected workbook: remove the password and save it again as .xlsx",
+    ),
+    "legacy_xls": (
+        "file",
+        "Tệp Excel cũ (.xls) mang đuôi .xlsx: lưu lại dạng Excel Workbook (.xlsx)",
+        "an old Excel (.xls) workbook named .xlsx: save it again as Excel Workbook (.xlsx)",
+    ),
+    "xlsx_too_large": (
+        "file",
+        "Nội dung tệp Excel khi giải nén quá lớn (hơn {limit} byte)",
+        "the workbook's content is too large once unzipped (over {limit} bytes)",
+    ),
+    "sheet_too_large": (
+        "file",
+        "Trang tính trải trên {rows} dòng x {columns} cột (tối đa {limit} ô)",
+        "a sheet spans {rows} rows x {columns} columns (at most {limit} cells)",
+    ),
+    "too_many_rows": (
+        "file",
+        "Tệp có quá nhiều dòng (hơn {limit})",
+        "the file has too many rows (over {limit})",
+    ),
+    "field_too_long": (
+        "file",
+        "Dòng {line}: một ô dài hơn {limit} ký tự",
+        "line {line}: a field is longer than {limit} characters",
+    ),
+    "unclosed_quote": (
+        "file",
+        "Dấu ngoặc kép mở ở dòng {line} không đóng trên dòng đó: {swallowed} dòng sau bị nuốt"
+        ' vào một ô (sửa dấu " trong cột ghi chú)',
+        "the quote opened on line {line} is not closed on its line: the {swallowed} lines after"
+        ' it would be read as one field (fix the " in the note)',
+    ),
+    "malformed_csv": (
+        "file",
+        "Tệp CSV sai cấu trúc ở dòng {line}: {detail}",
+        "malformed CSV on line {line}: {detail}",
     ),
     "missing_sheet": (
         "file",
@@ -73,6 +138,12 @@ REASONS: dict[str, tuple[Scope, str, str]] = {
         "file",
         "Ngày gửi '{value}' không hợp lệ (ghi 2024-06-12 hoặc 12/06/2024)",
         "submitted_on '{value}' is not a date (write 2024-06-12 or 12/06/2024)",
+    ),
+    "implausible_date": (
+        "file",
+        "Ngày gửi {value} không thể đúng: phải từ {earliest} đến ngày nhận tệp {received}",
+        "submitted_on {value} cannot be right: it must fall between {earliest} and the day the"
+        " file was received, {received}",
     ),
     "no_figures": (
         "file",
@@ -140,6 +211,11 @@ REASONS: dict[str, tuple[Scope, str, str]] = {
         "Công thức không cho ra số ({value})",
         "the formula does not evaluate to a number ({value})",
     ),
+    "value_too_large": (
+        "row",
+        "Giá trị '{value}' quá lớn (tối đa {limit})",
+        "value '{value}' is too large (at most {limit})",
+    ),
     "invalid_flag": (
         "row",
         "Chỉ tiêu '{element}' chỉ nhận 1 (có) hoặc 0 (không), không phải '{value}'",
@@ -152,8 +228,8 @@ REASONS: dict[str, tuple[Scope, str, str]] = {
     ),
     "conflicting_figure": (
         "row",
-        "Số liệu {unit}/{element} được ghi nhiều lần với giá trị khác nhau (dòng {rows})",
-        "figure {unit}/{element} is given several times with different values (rows {rows})",
+        "Số liệu {unit}/{element} được ghi {count} lần với giá trị khác nhau (dòng {rows})",
+        "figure {unit}/{element} is given {count} times with different values (rows {rows})",
     ),
 }
 
@@ -174,7 +250,7 @@ class Problem:
         return REASONS[self.code][0]
 
     def location(self) -> str:
-        parts = [self.file]
+        parts = [printable(self.file)]
         if self.sheet:
             parts.append(self.sheet)
         if self.row is not None:
@@ -196,7 +272,17 @@ def problem(
 ) -> Problem:
     """Build a Problem from the catalogue, filling its templates with `details`."""
     _, vi, en = REASONS[reason]
-    return Problem(file, reason, vi.format(**details), en.format(**details), sheet, row)
+    shown = {k: printable(v) if isinstance(v, str) else v for k, v in details.items()}
+    return Problem(file, reason, vi.format(**shown), en.format(**shown), sheet, row)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text with its control characters escaped (`\\n`, `\\x1b`): a file name or a cell printed
+    or logged stays on its line and cannot forge other lines or move the terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 
 class FileRejected(Exception):

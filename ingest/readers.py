@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.text import fold_diacritics
+from ingest import limits
 from ingest.problems import FileRejected, problem
 
 INFO_SHEET, DATA_SHEET = "ThongTin", "SoLieu"
@@ -64,6 +65,8 @@ def _sheet_key(text: object) -> str:
 def read_return(file_name: str, data: bytes) -> ParsedReturn:
     """Read a return's bytes; the format is decided by the name's extension."""
     lower = file_name.lower()
+    if not data:
+        raise FileRejected(problem(file_name, "empty_file"))
     if lower.endswith(".xlsx"):
         return read_xlsx(file_name, data)
     if lower.endswith(".csv"):
@@ -75,6 +78,7 @@ def read_return(file_name: str, data: bytes) -> ParsedReturn:
 def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
     from python_calamine import CalamineWorkbook
 
+    parts = _inflate_checked(file_name, data)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises several error types for a bad file
@@ -123,7 +127,8 @@ def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
                 columns=", ".join(missing or REQUIRED_DATA_COLUMNS),
             )
         )
-    errors = _formula_errors(data, data_name) if b"<f" in _sheet_xml(data, data_name) else {}
+    sheet_xml = _sheet_xml(parts, data_name)
+    errors = _formula_errors(sheet_xml) if b"<f" in sheet_xml else {}
     value_col = columns["value"]
     note_col = columns.get("note")
     for index in range(header_index + 1, len(rows)):
@@ -145,42 +150,89 @@ def read_xlsx(file_name: str, data: bytes) -> ParsedReturn:
     return parsed
 
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CELL_REF = re.compile(rb'r="([A-Z]{1,3})(\d{1,7})"')  # cell references, in any tag order
+
+
+def _inflate_checked(file_name: str, data: bytes) -> dict[str, bytes]:
+    """A workbook's parts, refused before calamine opens it when it is: an OLE file (encrypted,
+    or an old .xls); a zip whose declared sizes sum past the limit (Python inflates a part only
+    up to its declared size, and a part hiding more fails its CRC check); a sheet whose cells
+    span an area calamine would allocate densely (one cell at XFD1048576 is 17 billion)."""
+    if data.startswith(_OLE_MAGIC):
+        encrypted = "EncryptedPackage".encode("utf-16-le") in data
+        raise FileRejected(problem(file_name, "encrypted_workbook" if encrypted else "legacy_xls"))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > limits.MAX_INFLATED_BYTES:
+                raise FileRejected(
+                    problem(file_name, "xlsx_too_large", limit=f"{limits.MAX_INFLATED_BYTES:,}")
+                )
+            parts = {i.filename: zf.read(i) for i in infos}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise FileRejected(problem(file_name, "unreadable_file", detail=_short(exc))) from exc
+    for name, content in parts.items():
+        if name.startswith("xl/worksheets/") and (refs := _CELL_REF.findall(content)):
+            letters, digits = zip(*refs, strict=True)
+            max_row = max(map(int, digits))
+            max_col = max(map(_column_index, set(letters))) + 1
+            if max_row > limits.MAX_ROWS + _HEADER_ROWS:
+                raise FileRejected(
+                    problem(file_name, "too_many_rows", limit=f"{limits.MAX_ROWS:,}")
+                )
+            if max_row * max_col > limits.MAX_SHEET_CELLS:
+                raise FileRejected(
+                    problem(
+                        file_name,
+                        "sheet_too_large",
+                        rows=f"{max_row:,}",
+                        columns=f"{max_col:,}",
+                        limit=f"{limits.MAX_SHEET_CELLS:,}",
+                    )
+                )
+    return parts
+
+
+_HEADER_ROWS = 20
+"""Rows searched for the data sheet's header."""
+
+
 def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int | None, dict[str, int]]:
     """The header is the first row naming `element_code` (normally row 1)."""
-    for index, cells in enumerate(rows[:20]):
+    for index, cells in enumerate(rows[:_HEADER_ROWS]):
         keys = [_key(c) for c in cells]
         if "element_code" in keys:
             return index, {k: i for i, k in reversed(list(enumerate(keys))) if k}
     return None, {}
 
 
-def _sheet_xml(data: bytes, sheet_name: str) -> bytes:
+def _sheet_xml(parts: dict[str, bytes], sheet_name: str) -> bytes:
     """The worksheet XML behind a sheet name (through workbook.xml and its relationships)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-        for match in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
-            tag = match.group(0)
-            name = re.search(r'name="([^"]*)"', tag)
-            rid = re.search(r'r:id="([^"]*)"', tag)
-            if name and rid and _unescape(name.group(1)) == sheet_name:
-                target = re.search(
-                    rf'Id="{re.escape(rid.group(1))}"[^>]*Target="([^"]*)"', rels
-                ) or re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(rid.group(1))}"', rels)
-                if target:
-                    path = target.group(1).lstrip("/")
-                    path = path if path.startswith("xl/") else f"xl/{path}"
-                    return zf.read(path)
+    workbook = parts.get("xl/workbook.xml", b"").decode("utf-8", "replace")
+    rels = parts.get("xl/_rels/workbook.xml.rels", b"").decode("utf-8", "replace")
+    for match in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        tag = match.group(0)
+        name = re.search(r'name="([^"]*)"', tag)
+        rid = re.search(r'r:id="([^"]*)"', tag)
+        if name and rid and _unescape(name.group(1)) == sheet_name:
+            target = re.search(
+                rf'Id="{re.escape(rid.group(1))}"[^>]*Target="([^"]*)"', rels
+            ) or re.search(rf'Target="([^"]*)"[^>]*Id="{re.escape(rid.group(1))}"', rels)
+            if target:
+                path = target.group(1).lstrip("/")
+                path = path if path.startswith("xl/") else f"xl/{path}"
+                return parts.get(path, b"")
     return b""
 
 
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 
 
-def _formula_errors(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
+def _formula_errors(sheet_xml: bytes) -> dict[tuple[int, int], str]:
     """Cells whose formula gave an Excel error or no result: calamine reads both as blank."""
     found: dict[tuple[int, int], str] = {}
-    for match in _CELL.finditer(_sheet_xml(data, sheet_name)):
+    for match in _CELL.finditer(sheet_xml):
         attrs, body = match.group(1), match.group(2) or b""
         if b"<f" not in body:
             continue
@@ -194,14 +246,14 @@ def _formula_errors(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
             shown = "=" + (re.search(rb"<f[^>]*>(.*?)</f>", body, re.S) or [b"", b""])[1].decode()
         else:
             continue
-        found[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = shown
+        found[(int(ref.group(2)), _column_index(ref.group(1)))] = shown
     return found
 
 
-def _column_index(letters: str) -> int:
+def _column_index(letters: bytes) -> int:
     index = 0
     for letter in letters:
-        index = index * 26 + (ord(letter) - 64)
+        index = index * 26 + (letter - 64)
     return index - 1
 
 
@@ -216,20 +268,73 @@ def _unescape(text: str) -> str:
 
 
 # -- csv -----------------------------------------------------------------------------------------
-def read_csv(file_name: str, data: bytes) -> ParsedReturn:
-    if data[:2] == b"PK" or b"\x00" in data[:1024]:
+_ROW_LIKE = len(REQUIRED_CSV_COLUMNS) - 1
+"""Delimiters on a line that make it look like a row of figures."""
+
+
+def _decode_csv(file_name: str, data: bytes) -> str:
+    """UTF-8 (with or without its mark), or UTF-16 with its mark: what Excel's "CSV UTF-8" and
+    "Unicode Text" save."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                problem(
+                    file_name, "not_utf8", found_vi=" (UTF-16 hỏng)", found_en=" (broken UTF-16)"
+                )
+            ) from exc
+    head = data[:1024]
+    if head.count(b"\x00") * 4 >= len(head):  # every other byte zero: UTF-16 without its mark
+        raise FileRejected(
+            problem(
+                file_name,
+                "not_utf8",
+                found_vi=" (UTF-16 không có dấu BOM)",
+                found_en=" (UTF-16 without its byte-order mark)",
+            )
+        )
+    if data[:2] == b"PK" or b"\x00" in head:
         raise FileRejected(problem(file_name, "unreadable_file", detail="binary content, not text"))
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileRejected(problem(file_name, "not_utf8")) from exc
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+        raise FileRejected(problem(file_name, "not_utf8", found_vi="", found_en="")) from exc
+
+
+def read_csv(file_name: str, data: bytes) -> ParsedReturn:
+    text = _decode_csv(file_name, data)
+    if not text.strip():
+        raise FileRejected(problem(file_name, "empty_file"))
+    if "\x00" in text:  # past the first 1,024 bytes: a damaged file (PostgreSQL refuses NUL)
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise FileRejected(
+            problem(file_name, "unreadable_file", detail=f"NUL character on line {line}")
+        )
+    first = next(line for line in text.splitlines() if line.strip())
+    delimiter = max(",;\t", key=first.count)  # the most frequent; ',' on a tie
+    # The field limit is ours (checked below, with the line): csv's own would raise a bare
+    # `_csv.Error` past 131,072 characters. The file is already bounded by MAX_FILE_BYTES.
+    csv.field_size_limit(max(limits.MAX_FILE_BYTES, csv.field_size_limit()))
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     parsed = ParsedReturn(file_name, "csv")
     header: dict[str, int] = {}
-    for line_number, cells in enumerate(reader, start=1):
+    record = 0
+    while True:
+        line = reader.line_num + 1  # where the next record starts
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise FileRejected(
+                problem(file_name, "malformed_csv", line=line, detail=_short(exc))
+            ) from exc
+        record += 1
+        if reader.line_num > line or len(max(cells, key=len, default="")) > limits.MAX_FIELD_CHARS:
+            _check_fields(file_name, cells, line, reader.line_num, delimiter)
+        if record > limits.MAX_ROWS + 1:
+            raise FileRejected(problem(file_name, "too_many_rows", limit=f"{limits.MAX_ROWS:,}"))
         if not any(c.strip() for c in cells):
             continue
         if not header:
@@ -251,26 +356,41 @@ def read_csv(file_name: str, data: bytes) -> ParsedReturn:
             parsed.reporters_seen.add(reporter)
         submitted = cell("submitted_on")
         if submitted:
-            parsed.submitted_on.setdefault(submitted, line_number)
+            parsed.submitted_on.setdefault(submitted, record)
         parsed.rows.append(
             RawRow(
                 sheet=None,
-                row=line_number,
+                row=record,
                 unit=cell("unit_code"),
                 element=cell("element_code"),
                 value=cell("value"),
                 note=cell("note") or None,
             )
         )
-    if header is None:
-        raise FileRejected(
-            problem(file_name, "missing_column", columns=", ".join(REQUIRED_CSV_COLUMNS))
-        )
     if parsed.cycles_seen:
         parsed.cycle = sorted(parsed.cycles_seen)[0]
     if parsed.reporters_seen:
         parsed.reporter = sorted(parsed.reporters_seen)[0]
     return parsed
+
+
+def _check_fields(file_name: str, cells: list[str], first: int, last: int, delimiter: str) -> None:
+    """A record spanning lines is a quoted field with line breaks: a note written on several
+    lines is fine, but a quote never closed swallows the rows after it into one field (what
+    follows its line break then looks like rows). Fields longer than an Excel cell are refused."""
+    for cell in cells:
+        if last > first and "\n" in cell:
+            swallowed = cell.split("\n")[1:]
+            if any(part.count(delimiter) >= _ROW_LIKE for part in swallowed):
+                raise FileRejected(
+                    problem(file_name, "unclosed_quote", line=first, swallowed=last - first)
+                )
+        if len(cell) > limits.MAX_FIELD_CHARS:
+            raise FileRejected(
+                problem(
+                    file_name, "field_too_long", line=first, limit=f"{limits.MAX_FIELD_CHARS:,}"
+                )
+            )
 
 
 def _blank(value: object) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from core.reference import normalise_code
+from ingest.limits import MAX_VALUE
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009]+")
 _DIGITS = re.compile(r"^\d+$")
@@ -47,10 +48,12 @@ def parse_count(raw: object) -> int | None:
     if isinstance(raw, int):
         if raw < 0:
             raise InvalidValue("negative_value", str(raw))
-        return raw
+        return _bounded(raw, str(raw))
     if isinstance(raw, float):
         if math.isnan(raw):  # an empty numeric cell
             return None
+        if abs(raw) > MAX_VALUE:  # before int(): 1e300 has 301 digits, inf none
+            raise InvalidValue("negative_value" if raw < 0 else "value_too_large", f"{raw:g}")
         if raw < 0:
             raise InvalidValue("negative_value", display(raw))
         if not raw.is_integer():
@@ -68,10 +71,18 @@ def parse_count(raw: object) -> int | None:
     if _DIGITS.match(body) or _DOT_GROUPS.match(body) or _SPACE_GROUPS.match(body):
         if negative and body.strip("0. "):
             raise InvalidValue("negative_value", text)
-        return int(re.sub(r"[. ]", "", body))
+        # 30 digits are plenty to exceed the limit; int() refuses 4,300 and more
+        return _bounded(int(re.sub(r"[. ]", "", body)[:30]), text)
     if _DECIMAL.match(body):
         raise InvalidValue("negative_value" if negative else "decimal_value", text)
     raise InvalidValue("not_a_number", text)
+
+
+def _bounded(value: int, shown: str) -> int:
+    """Every figure fits the warehouse's BIGINT, and so does any sum of them (ingest.limits)."""
+    if value > MAX_VALUE:
+        raise InvalidValue("value_too_large", shown if len(shown) <= 40 else shown[:37] + "...")
+    return value
 
 
 def parse_date(raw: object) -> date | None:

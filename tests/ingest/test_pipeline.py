@@ -205,11 +205,13 @@ def test_ingesting_in_stages_yields_the_tables_of_one_ingest(
         pd.testing.assert_frame_equal(once[name], in_stages[name])
 
 
-def test_list_inbox_skips_hidden_and_lock_files_and_folders(tmp_path: Path) -> None:
+def test_list_inbox_lists_every_entry_in_name_order(tmp_path: Path) -> None:
+    # hidden files, lock files and folders are listed too: ingest records them as refused
     for name in ("b.xlsx", "A.csv", "a b.xlsx", ".hidden.csv", "~$b.xlsx", "é.csv"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
-    expected = sorted(tmp_path / n for n in ("b.xlsx", "A.csv", "a b.xlsx", "é.csv"))
+    names = ("b.xlsx", "A.csv", "a b.xlsx", ".hidden.csv", "~$b.xlsx", "é.csv", "sub")
+    expected = sorted(tmp_path / n for n in names)
     assert pipeline.list_inbox(tmp_path) == expected
     assert pipeline.list_inbox(tmp_path / "missing") == []
 
