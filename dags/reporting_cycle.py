@@ -15,6 +15,8 @@ One run = one reporting cycle (`2024-H1` half-year, `2024-Y` annual), through th
    its own communes and agencies, over the `smtp_default` connection.
 
 Every step is idempotent: re-run the DAG after a late return and only what changed is redone.
+It has no schedule: the `inbox_watch` DAG triggers it for each open cycle whose inbox holds new
+or changed returns, and people trigger it by hand.
 
 **Params**: `cycle` (default: the cycle the run's date falls in: January-June → H1, July-December
 → Y); `dry_run_alerts` to log the emails instead of sending them.
@@ -37,8 +39,9 @@ CYCLE_PATTERN = r"^20\d\d-(H1|Y)$"
     dag_id="reporting_cycle",
     description="Ingest, transform, validate, report and alert for one reporting cycle",
     doc_md=__doc__,
-    # After the default deadlines (15 June, 15 December); data engineers also trigger it by hand.
-    schedule="0 1 20 6,12 *",
+    # No schedule of its own: `inbox_watch` triggers it when an open cycle's inbox holds new
+    # returns, people trigger it by hand; a dated schedule would run cycles with nothing to do.
+    schedule=None,
     start_date=pendulum.datetime(2021, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,

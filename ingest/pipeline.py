@@ -306,6 +306,31 @@ def check_files(paths: Iterable[Path]) -> list[CheckedReturn]:
     return results
 
 
+def pending_files(settings: Settings, cycle: Cycle) -> list[str]:
+    """Names of the files in `<inbox>/<cycle>/` that ingest has not recorded yet: new returns,
+    or files changed since. The cheap check run before a cycle is run without a person: the
+    listing, the recorded names, sizes and arrival times, and the hash of only the files that
+    differ (a file touched but unchanged is not pending). Reads the warehouse read-only."""
+    entries = _inbox_entries(settings.inbox / cycle.id)
+    warehouse = Warehouse(settings.warehouse)
+    if not entries or (warehouse.kind == "duckdb" and not warehouse.path.exists()):
+        return [e.name for e in entries]
+    with warehouse.connect(read_only=True) as con:
+        if not con.table_exists("raw", "received_files"):
+            return [e.name for e in entries]
+        rows = con.query(
+            "select file_name, file_size, received_at, file_sha256 from raw.received_files"
+            " where cycle = ?",
+            [cycle.id],
+        )
+    recorded = {(name, size, at) for name, size, at, _ in rows}
+    known = {(name, sha) for name, _, _, sha in rows}
+    differing = [e for e in entries if (e.name, *_size_and_arrival(e)) not in recorded]
+    return [
+        e.name for e in differing if (e.name, sha256_of(Path(e.path).read_bytes())) not in known
+    ]
+
+
 # -- ingest --------------------------------------------------------------------------------------
 Record = dict[str, object]
 """A row of raw.received_files by column name."""
