@@ -247,8 +247,7 @@ class Warehouse:
             text = str(exc)
             if "not a valid DuckDB database file" in text:
                 raise WarehouseUnavailable(
-                    f"{path} không phải tệp DuckDB / {path} is not a DuckDB database file: "
-                    f"{fix}"
+                    f"{path} không phải tệp DuckDB / {path} is not a DuckDB database file: {fix}"
                 ) from None
             if "Permission denied" in text or "Read-only file system" in text:
                 raise WarehouseUnavailable(

@@ -217,9 +217,15 @@ def generate(
     """Write realistic generated returns into the inbox (for trials, tests and benchmarks)."""
     from generator import ProblemRates, generate_inbox
 
+    cycle_ids = [c.strip() for c in cycles.split(",") if c.strip()]
+    for cycle_id in cycle_ids:
+        try:
+            Cycle.parse(cycle_id)
+        except ValueError as exc:  # a usage error, not a traceback
+            raise click.BadParameter(str(exc), param_hint="--cycles") from None
     result = generate_inbox(
         settings.inbox,
-        [c.strip() for c in cycles.split(",") if c.strip()],
+        cycle_ids,
         districts=districts.split(",") if districts else None,
         provinces=provinces.split(",") if provinces else None,
         seed=seed,
