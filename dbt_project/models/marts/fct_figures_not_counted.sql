@@ -1,4 +1,9 @@
 {{ config(materialized='view') }}
+{%- set status_rank -%}
+    case received_files.file_status
+        when 'loaded' then 1 when 'superseded' then 2 when 'rejected' then 3 else 4
+    end
+{%- endset %}
 -- Every figure of the raw layer that no commune-level row of fct_element_values counts, with
 -- the reason: with fct_element_values it accounts for every row of raw.return_values (a test
 -- checks it). A view: it costs a build nothing and always matches the tables it reads.
@@ -17,22 +22,34 @@ received_files as (
 ),
 
 -- A file's figures are stored once per content (sha256): when the same bytes came again under
--- another name (a `duplicate`), they are the figures of the record that counts most.
+-- another name (a `duplicate`), they are the figures of the record that counts most. Grouped,
+-- not ranked with a window: PostgreSQL's planner misjudges a window's filter badly here.
+content as (
+
+    select
+        cycle,
+        file_sha256,
+        min({{ status_rank }}) as status_rank
+
+    from received_files
+    group by cycle, file_sha256
+
+),
+
 file_of_content as (
 
     select
-        *,
-        row_number() over (
-            partition by cycle, file_sha256
-            order by
-                case file_status
-                    when 'loaded' then 1 when 'superseded' then 2 when 'rejected' then 3 else 4
-                end,
-                received_at,
-                file_name
-        ) as rank_in_content
+        received_files.cycle,
+        received_files.file_sha256,
+        received_files.file_status,
+        min(received_files.file_name) as file_name
 
     from received_files
+    inner join content
+        on received_files.cycle = content.cycle
+        and received_files.file_sha256 = content.file_sha256
+        and {{ status_rank }} = content.status_rank
+    group by received_files.cycle, received_files.file_sha256, received_files.file_status
 
 ),
 
@@ -82,27 +99,26 @@ figures as (
             when admin_units.unit_code is null then 'unit_unknown'
             when admin_units.valid_from > cycles.last_day
                 or admin_units.valid_to < cycles.last_day then 'unit_not_in_force'
-            when communes_expected.unit_code is null then 'out_of_scope'
-            when counted.unit_code is null then 'element_unknown'
+            -- a key in a set, not a join: PostgreSQL hashes the set whatever it estimates
+            -- (joined, it underestimates the rows and loops over every commune per figure)
+            when return_values.cycle || '|' || return_values.unit_code not in (
+                select cycle || '|' || unit_code from communes_expected
+            ) then 'out_of_scope'
+            when return_values.cycle || '|' || return_values.unit_code || '|'
+                || return_values.element_code not in (
+                    select cycle || '|' || unit_code || '|' || element_code from counted
+                ) then 'element_unknown'
         end as reason_code
 
     from return_values
     inner join file_of_content as received_files
         on return_values.file_sha256 = received_files.file_sha256
         and return_values.cycle = received_files.cycle
-        and received_files.rank_in_content = 1
     inner join cycles
         on return_values.cycle = cycles.cycle
     left join admin_units
         on admin_units.hierarchy = cycles.hierarchy
         and admin_units.unit_code = return_values.unit_code
-    left join communes_expected
-        on communes_expected.cycle = return_values.cycle
-        and communes_expected.unit_code = return_values.unit_code
-    left join counted
-        on counted.cycle = return_values.cycle
-        and counted.unit_code = return_values.unit_code
-        and counted.element_code = return_values.element_code
 
 ),
 
