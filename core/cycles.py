@@ -10,6 +10,10 @@ from typing import Literal
 REFORM_DATE = date(2025, 7, 1)
 """From this day Vietnam has no district level: later cycles roll up commune -> province."""
 
+FIRST_YEAR = 2011
+"""The first year a cycle can have: the legacy hierarchy (the seeds) is in force from
+2011-01-01 (`scripts/build_admin_units.py`); an earlier cycle would have no commune to count."""
+
 _CYCLE_ID = re.compile(r"^(?P<year>20\d\d)-(?P<kind>H1|Y)$")
 
 Hierarchy = Literal["pre_reform", "post_reform"]
@@ -29,6 +33,11 @@ class Cycle:
             raise ValueError(
                 f"'{text}' is not a cycle id: use YYYY-H1 (half-year) or YYYY-Y (annual), "
                 "e.g. 2024-H1"
+            )
+        if int(match["year"]) < FIRST_YEAR:
+            raise ValueError(
+                f"'{text}' is before {FIRST_YEAR}: the warehouse's administrative units are "
+                f"known from {FIRST_YEAR}-01-01 on (the 2011-2020 programme); use a later cycle"
             )
         kind: CycleKind = "H1" if match["kind"] == "H1" else "Y"
         return cls(int(match["year"]), kind)

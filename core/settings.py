@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlparse
+
+from core.errors import UserError
 
 ENV = {
     "inbox": "CYCLE_INBOX",
@@ -49,7 +52,23 @@ class Settings:
                 str(given) if given not in (None, "") else os.environ.get(env) or DEFAULTS[name]
             )
         warehouse = values["warehouse"]
-        if not is_postgres_url(warehouse):
+        if "://" in warehouse and not is_postgres_url(warehouse):
+            # a mistyped URL would otherwise become a DuckDB file in a folder named `mysql:`
+            raise UserError(
+                f"Địa chỉ kho dữ liệu không hợp lệ / unsupported warehouse URL "
+                f"'{warehouse.split('://', 1)[0]}://...': "
+                "give a DuckDB file's path or a postgresql://user@host:port/database URL "
+                "(--warehouse / CYCLE_WAREHOUSE)"
+            )
+        if is_postgres_url(warehouse):
+            try:
+                urlparse(warehouse).port  # noqa: B018 (raises on a malformed host or port)
+            except ValueError as exc:
+                raise UserError(
+                    f"Địa chỉ PostgreSQL không hợp lệ / invalid PostgreSQL URL ({exc}): write it "
+                    "as postgresql://user@host:port/database (--warehouse / CYCLE_WAREHOUSE)"
+                ) from None
+        else:
             warehouse = str((base / warehouse).resolve())
         return cls(
             inbox=(base / values["inbox"]).resolve(),

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlparse
 
+from core.errors import UserError
 from core.settings import is_postgres_url
 
 if TYPE_CHECKING:
@@ -36,6 +38,30 @@ _ROW_HASH = {
     # PostgreSQL has none: the first 64 bits of the md5 of the row's text.
     "postgres": "('x' || left(md5(cast(row({columns}) as text)), 16))::bit(64)::bigint",
 }
+
+
+class WarehouseUnavailable(UserError):
+    """The warehouse named by the settings cannot be opened (the message says why)."""
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "a file of that name is in the way"
+    return (exc.strerror or str(exc)).lower()
+
+
+def _postgres_reason(text: str) -> str:
+    """psycopg's message without its prefixes: 'connection failed: connection to server at
+    "h", port p failed: FATAL:  role "x" does not exist' -> 'role "x" does not exist'."""
+    line = _first_line(text)
+    for marker in ("FATAL:", "failed:", "connection is bad:"):
+        if marker in line:
+            line = line.rsplit(marker, 1)[1]
+    return " ".join(line.split())
 
 
 class WarehouseConnection:
@@ -177,24 +203,89 @@ class Warehouse:
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[WarehouseConnection]:
+        """Open the warehouse; raise WarehouseUnavailable (a UserError) if it cannot be opened."""
         if self.kind == "duckdb":
-            import duckdb
-
-            if not read_only:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(str(self.path), read_only=read_only)
+            con = self._open_duckdb(read_only)
             try:
                 yield WarehouseConnection("duckdb", con)
             finally:
                 con.close()
         else:
-            import psycopg
-
-            pg = psycopg.connect(self.libpq_url, autocommit=True)
+            pg = self._open_postgres()
             try:
                 yield WarehouseConnection("postgres", pg)
             finally:
                 pg.close()
+
+    def _open_duckdb(self, read_only: bool) -> Any:
+        import duckdb
+
+        path = self.path
+        fix = "check --warehouse / CYCLE_WAREHOUSE"
+        if path.is_dir():
+            raise WarehouseUnavailable(
+                f"Kho dữ liệu {path} là một thư mục, không phải tệp DuckDB / the warehouse {path} "
+                f"is a folder, not a DuckDB file: give a file's path, e.g. "
+                f"{path / 'warehouse.duckdb'} ({fix})"
+            )
+        if read_only and not path.exists():
+            raise WarehouseUnavailable(
+                f"Chưa có kho dữ liệu {path} / there is no warehouse at {path} yet: run "
+                f"`cycle run CYCLE` first, or {fix}"
+            )
+        if not read_only:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WarehouseUnavailable(
+                    f"Không tạo được thư mục kho dữ liệu {path.parent} / cannot create the "
+                    f"warehouse's folder {path.parent} ({_reason(exc)}): {fix}"
+                ) from None
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "not a valid DuckDB database file" in text:
+                raise WarehouseUnavailable(
+                    f"{path} không phải tệp DuckDB / {path} is not a DuckDB database file: {fix}"
+                ) from None
+            if "Permission denied" in text or "Read-only file system" in text:
+                raise WarehouseUnavailable(
+                    f"Không ghi được kho dữ liệu {path} / cannot write the warehouse {path} "
+                    f"(permission denied or read-only folder): choose a writable place, {fix}"
+                ) from None
+            if "Could not set lock" in text:
+                pid = re.search(r"PID (\d+)", text)
+                raise WarehouseUnavailable(
+                    f"Kho dữ liệu {path} đang được tiến trình khác dùng / the warehouse {path} "
+                    f"is in use by another process{f' (PID {pid[1]})' if pid else ''}: "
+                    "wait for it to finish, then run the command again"
+                ) from None
+            raise WarehouseUnavailable(
+                f"Không mở được kho dữ liệu {path} / cannot open the warehouse {path} "
+                f"({_first_line(text.removeprefix('IO Error: '))}): {fix}"
+            ) from None
+
+    def _open_postgres(self) -> Any:
+        import psycopg
+
+        where = self.describe()
+        try:
+            return psycopg.connect(self.libpq_url, autocommit=True)
+        except psycopg.Error as exc:
+            text = str(exc)
+            database = urlparse(self.libpq_url).path.lstrip("/") or "postgres"
+            if f'database "{database}" does not exist' in text:
+                raise WarehouseUnavailable(
+                    f"Không có cơ sở dữ liệu {database} / database {database} does not exist on "
+                    f"the PostgreSQL server of {where}: create it (createdb {database}) or "
+                    f"check --warehouse / CYCLE_WAREHOUSE"
+                ) from None
+            reason = "connection refused" if "Connection refused" in text else None
+            raise WarehouseUnavailable(
+                f"Không kết nối được PostgreSQL / cannot reach PostgreSQL at {where} "
+                f"({reason or _postgres_reason(text)}): check --warehouse / CYCLE_WAREHOUSE"
+            ) from None
 
     @property
     def libpq_url(self) -> str:
@@ -218,4 +309,8 @@ class Warehouse:
         if self.kind == "duckdb":
             return str(self.path)
         parts = urlparse(self.libpq_url)
-        return f"postgresql://{parts.hostname}:{parts.port or 5432}/{parts.path.lstrip('/')}"
+        # the netloc without user and password; not `.port`, which raises on a bad port
+        host = parts.netloc.rsplit("@", 1)[-1] or "localhost"
+        if ":" not in host.rsplit("]", 1)[-1]:
+            host += ":5432"
+        return f"postgresql://{host}/{parts.path.lstrip('/')}"

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from core.cycles import Cycle
+from core.errors import UserError
 from core.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,7 +103,21 @@ class CycleParam(click.ParamType):  # type: ignore[type-arg]
 CYCLE = CycleParam()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The `cycle` group: a UserError from any step ends the command with its one-line message
+    (click prints "Error: ..." and exits 1), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 def main() -> None:
     """Reporting cycles of Vietnam's programme of action for children."""
 
@@ -209,9 +224,15 @@ def generate(
     """Write realistic generated returns into the inbox (for trials, tests and benchmarks)."""
     from generator import ProblemRates, generate_inbox
 
+    cycle_ids = [c.strip() for c in cycles.split(",") if c.strip()]
+    for cycle_id in cycle_ids:
+        try:
+            Cycle.parse(cycle_id)
+        except ValueError as exc:  # a usage error, not a traceback
+            raise click.BadParameter(str(exc), param_hint="--cycles") from None
     result = generate_inbox(
         settings.inbox,
-        [c.strip() for c in cycles.split(",") if c.strip()],
+        cycle_ids,
         districts=districts.split(",") if districts else None,
         provinces=provinces.split(",") if provinces else None,
         seed=seed,

@@ -24,7 +24,10 @@ import zipfile
 from pathlib import Path
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
-PRE_VALID_FROM, PRE_VALID_TO, POST_VALID_FROM = "2021-01-01", "2025-06-30", "2025-07-01"
+# The legacy hierarchy is the only one known before the reform: it stands for every cycle from
+# the 2011-2020 programme on (its plans and history: 2020-Y is judged against 2017-2019), not
+# only from the 2021-2030 programme's first year. `core.cycles.FIRST_YEAR` is the same floor.
+PRE_VALID_FROM, PRE_VALID_TO, POST_VALID_FROM = "2011-01-01", "2025-06-30", "2025-07-01"
 URBAN_TYPES = {"Phường", "Thị trấn"}
 
 
