@@ -70,16 +70,10 @@ def shared_options(command: F) -> F:
         contacts: Path | None,
         **kwargs: Any,
     ) -> Any:
-        from cycle.steps import InboxNotFound
-        from reports.errors import MissingMarts, NoReportData
-
         settings = Settings.from_env(
             inbox=inbox, warehouse=warehouse, reports=reports, archive=archive, contacts=contacts
         )
-        try:
-            return command(*args, settings=settings, **kwargs)
-        except (InboxNotFound, NoReportData, MissingMarts) as exc:
-            raise click.ClickException(str(exc)) from None  # a message, not a traceback
+        return command(*args, settings=settings, **kwargs)
 
     for option in reversed(options):
         wrapper = option(wrapper)

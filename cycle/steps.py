@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.cycles import Cycle
+from core.errors import UserError
 from core.settings import Settings
 from cycle.progress import progress_bar
 
@@ -46,7 +47,7 @@ def cycle(cycle_id: str) -> Cycle:
     return Cycle.parse(cycle_id)
 
 
-class InboxNotFound(FileNotFoundError):
+class InboxNotFound(UserError):
     """The inbox itself (`--inbox`, CYCLE_INBOX) does not exist: a wrong path, not a cycle
     that has received nothing yet."""
 

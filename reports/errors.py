@@ -3,11 +3,13 @@ the command line prints without a traceback. A module of its own, light to impor
 
 from __future__ import annotations
 
+from core.errors import UserError
 
-class NoReportData(RuntimeError):
+
+class NoReportData(UserError):
     """The warehouse holds no figures for a cycle whose returns were received (transform has
     not run), or the cycle's inbox holds returns not ingested yet."""
 
 
-class MissingMarts(RuntimeError):
+class MissingMarts(UserError):
     """The warehouse lacks a mart the reports read (dbt has not built it)."""
