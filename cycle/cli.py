@@ -19,6 +19,7 @@ import click
 
 from core.cycles import Cycle
 from core.settings import Settings
+from core.warehouse import WarehouseBusy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,7 +73,10 @@ def shared_options(command: F) -> F:
         settings = Settings.from_env(
             inbox=inbox, warehouse=warehouse, reports=reports, archive=archive, contacts=contacts
         )
-        return command(*args, settings=settings, **kwargs)
+        try:
+            return command(*args, settings=settings, **kwargs)
+        except WarehouseBusy as busy:  # another run holds the warehouse: a message, no traceback
+            raise click.ClickException(str(busy)) from None
 
     for option in reversed(options):
         wrapper = option(wrapper)

@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from core.cycles import Cycle
 from core.settings import Settings
+from core.warehouse import Warehouse
 from cycle.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -43,6 +44,26 @@ def cycle(cycle_id: str) -> Cycle:
     return Cycle.parse(cycle_id)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locked(
+    step: Callable[Concatenate[Settings, _P], _R],
+) -> Callable[Concatenate[Settings, _P], _R]:
+    """The step holds the warehouse's lock (core.warehouse.Warehouse.lock): two runs on one
+    warehouse never write at once; the second waits, then says who holds it. Steps run
+    inside `cycle run` share its lock."""
+
+    @functools.wraps(step)
+    def locked(settings: Settings, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with Warehouse(settings.warehouse).lock(f"cycle {step.__name__}"):
+            return step(settings, *args, **kwargs)
+
+    return locked
+
+
+@_locked
 def ingest(settings: Settings, cycle: Cycle) -> IngestSummary:
     """Load `<inbox>/<cycle>/` into the raw layer (idempotent)."""
     from ingest.pipeline import ingest_cycle
@@ -51,6 +72,7 @@ def ingest(settings: Settings, cycle: Cycle) -> IngestSummary:
         return ingest_cycle(settings, cycle, progress=advance, on_total=set_total)
 
 
+@_locked
 def transform(
     settings: Settings, cycle: Cycle, full_refresh: bool = False, whole_cycle: bool = False
 ) -> TransformSummary:
@@ -62,6 +84,7 @@ def transform(
     return run_transform(settings, cycle, full_refresh=full_refresh, whole_cycle=whole_cycle)
 
 
+@_locked
 def validate(settings: Settings, cycle: Cycle, whole_cycle: bool = False) -> ValidationSummary:
     """Great Expectations suites on the cycle's check tables (the provinces whose rows changed
     since the last validation; `whole_cycle`: all); findings into the warehouse and Data Docs
@@ -72,6 +95,7 @@ def validate(settings: Settings, cycle: Cycle, whole_cycle: bool = False) -> Val
     return run_validation(settings, cycle, docs, whole_cycle=whole_cycle)
 
 
+@_locked
 def report(settings: Settings, cycle: Cycle) -> ReportSummary:
     """Consolidated reports per district, province and the country."""
     from reports.render import write_reports
@@ -80,6 +104,7 @@ def report(settings: Settings, cycle: Cycle) -> ReportSummary:
         return write_reports(settings, cycle, progress=advance, on_total=set_total)
 
 
+@_locked
 def alert(
     settings: Settings, cycle: Cycle, dry_run: bool = False, smtp_conn: str | None = None
 ) -> AlertSummary:
@@ -117,6 +142,7 @@ class RunSummary:
         return {step: round(seconds, 2) for step, seconds in total.items()}
 
 
+@_locked
 def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = False) -> RunSummary:
     """Whole cycles: ingest -> transform -> validate -> report -> alert.
 

@@ -138,15 +138,17 @@ def run_transform(
     else:
         # through the environment, not --vars: new vars make dbt re-parse the whole project
         rebuild["cycles"] = plan.cycles
+        exclude = [] if plan.views else ["config.materialized:view"]
         if plan.provinces is not None:
             rebuild["provinces"] = plan.provinces
-            # Models, seeds and scope unchanged: only what the returns feed needs building
-            # (views are live over their inputs: their unchanged SQL needs no re-creating), and
-            # of the data tests the primary keys, which guard the delete-and-insert of the
+            # Models, seeds and scope unchanged: only what the returns feed needs building,
+            # and of the data tests the primary keys, which guard the delete-and-insert of the
             # provinces rebuilt; the column tests check SQL that did not change, and each
             # costs dbt ~50 ms whatever its rows (the next whole build runs them all).
             args += ["--select", *RETURNS_FEED]
-            args += ["--exclude", "config.materialized:view", *_COLUMN_TESTS]
+            exclude += _COLUMN_TESTS
+        if exclude:
+            args += ["--exclude", *exclude]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     if not reload_seeds:
@@ -171,6 +173,16 @@ def run_transform(
             summary.warnings.append(f"{kind} {result['name']}: {result['message']}")
     return summary
 
+
+BUILD_LOCK_TIMEOUT = "30s"
+"""How long a PostgreSQL build waits for a lock held by another session (an analyst's open
+query) before failing: rebuilds replace rows in place and need no lock that readers hold, so
+only a full refresh, a column added or the seeds' reload can wait at all."""
+
+PLANNER = "-c enable_nestloop=off"
+"""dbt's tables have no indexes, so a nested loop rescans its inner table per outer row: when
+PostgreSQL underestimates a join (the history self-join of int_element_values_history on a
+late return), that is hours instead of seconds. Hash and merge joins only."""
 
 _PARSED: dict[str, Any] = {}
 """Manifests parsed ahead of a build in this process (`prepare`), by warehouse; used once."""
@@ -276,6 +288,10 @@ class RebuildPlan:
     up_to_date: bool = False
     record: bool = False
     """Up to date, but the ledger must take in files that changed no figure."""
+    views: bool = False
+    """Re-create the views too: only when their SQL may have changed (the first build, changed
+    models, a full refresh). Views are live over their inputs, and re-creating one swaps it,
+    which on PostgreSQL drops the views over it until the build re-creates them."""
 
 
 def _plan_rebuild(
@@ -299,14 +315,16 @@ def _plan_rebuild(
         reporters = {(row[0], row[4]) for row in changed if row[4]}
         provinces = _provinces_of(con, reporters) if ledger and reporters else []
     if full_refresh:
-        return RebuildPlan([], None, received, inputs, "full refresh")
+        return RebuildPlan([], None, received, inputs, "full refresh", views=True)
     if ledger is None:
         cycles = _with_next_comparable([cycle, *unbuilt])
-        return RebuildPlan(cycles, None, received, inputs, "no earlier build recorded")
+        why = "no earlier build recorded"
+        return RebuildPlan(cycles, None, received, inputs, why, views=True)
     if whole_cycle or ledger[1] != inputs:
         cycles = _with_next_comparable([cycle, *changed_cycles, *unbuilt])
         reason = "whole cycle requested" if whole_cycle else "models or reporting scope changed"
-        return RebuildPlan(cycles, None, received, inputs, reason)
+        views = ledger[1].get("project") != inputs["project"]
+        return RebuildPlan(cycles, None, received, inputs, reason, views=views)
     if not changed and not unbuilt:
         return RebuildPlan([], None, received, inputs, "nothing changed", up_to_date=True)
     if provinces == [] and not unbuilt:
@@ -528,6 +546,15 @@ def _run_dbt(
         "CYCLE_DBT_REBUILD": "{}",
         **(env or {}),
     }
+    if warehouse.kind == "postgres":
+        # dbt's sessions (libpq reads PGOPTIONS): a statement waiting on an analyst's lock
+        # fails after BUILD_LOCK_TIMEOUT instead of queueing every other reader behind it, and
+        # a query whose client died (a killed run) stops instead of holding its locks.
+        options = (
+            f"-c lock_timeout={BUILD_LOCK_TIMEOUT} -c client_connection_check_interval=2s "
+            + PLANNER
+        )
+        env["PGOPTIONS"] = " ".join(filter(None, [os.environ.get("PGOPTIONS"), options]))
     log_level = "info" if sys.stdout.isatty() else "warn"
     manifest = _PARSED.pop(warehouse.describe(), None) if args[0] == "build" else None
     with _work_dir(warehouse) as work, _environment(env):
