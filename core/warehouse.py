@@ -71,7 +71,7 @@ def _lock_wait() -> float:
 def _holder_text(command: str) -> str:
     """Who takes a lock: host, pid, command and start time, for the message another run shows."""
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"{command} on {socket.gethostname()}, pid {os.getpid()}, since {started}"
+    return f"{command} (pid {os.getpid()} on {socket.gethostname()}, since {started})"
 
 
 def _busy(warehouse: str, holder: str, waited: float, advice: str) -> WarehouseBusy:
@@ -304,9 +304,7 @@ class Warehouse:
         import psycopg
 
         # the holder's name is its session's application_name, which others read back
-        pg = psycopg.connect(
-            self.libpq_url, autocommit=True, application_name=f"cycle lock: {holder}"[:63]
-        )
+        pg = psycopg.connect(self.libpq_url, autocommit=True, application_name=holder[:63])
         try:
             pg.execute(f"set lock_timeout = {max(1, int(wait * 1000))}")
             try:
