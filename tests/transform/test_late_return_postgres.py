@@ -58,6 +58,7 @@ def test_a_late_return_keeps_every_relation_and_equals_a_whole_rebuild(
     assert findings > 0
     before = relations(postgres_url)
     assert "marts.fct_quality_issues" in before
+    issues = read(settings, "select count(*) as n from marts.fct_quality_issues")["n"][0]
 
     late_return(on_pg, "2023-Y")
     summary = run_transform(settings, Cycle.parse("2023-Y"))
@@ -66,7 +67,7 @@ def test_a_late_return_keeps_every_relation_and_equals_a_whole_rebuild(
     assert relations(postgres_url) == before  # every relation in place, none replaced
     names = sorted(before)
     scoped = contents(on_pg, names)
-    assert len(scoped["marts.fct_quality_issues"]) == findings
+    assert len(scoped["marts.fct_quality_issues"]) == issues > 0  # every finding still there
 
     run_transform(settings, Cycle.parse("2023-Y"), whole_cycle=True)
 
