@@ -138,17 +138,15 @@ def run_transform(
     else:
         # through the environment, not --vars: new vars make dbt re-parse the whole project
         rebuild["cycles"] = plan.cycles
-        exclude = [] if plan.views else ["config.materialized:view"]
         if plan.provinces is not None:
             rebuild["provinces"] = plan.provinces
-            # Models, seeds and scope unchanged: only what the returns feed needs building,
-            # and of the data tests the primary keys, which guard the delete-and-insert of the
+            # Models, seeds and scope unchanged: only what the returns feed needs building
+            # (views are live over their inputs: their unchanged SQL needs no re-creating), and
+            # of the data tests the primary keys, which guard the delete-and-insert of the
             # provinces rebuilt; the column tests check SQL that did not change, and each
             # costs dbt ~50 ms whatever its rows (the next whole build runs them all).
             args += ["--select", *RETURNS_FEED]
-            exclude += _COLUMN_TESTS
-        if exclude:
-            args += ["--exclude", *exclude]
+            args += ["--exclude", "config.materialized:view", *_COLUMN_TESTS]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     if not reload_seeds:
@@ -288,10 +286,6 @@ class RebuildPlan:
     up_to_date: bool = False
     record: bool = False
     """Up to date, but the ledger must take in files that changed no figure."""
-    views: bool = False
-    """Re-create the views too: only when their SQL may have changed (the first build, changed
-    models, a full refresh). Views are live over their inputs, and re-creating one swaps it,
-    which on PostgreSQL drops the views over it until the build re-creates them."""
 
 
 def _plan_rebuild(
@@ -315,16 +309,14 @@ def _plan_rebuild(
         reporters = {(row[0], row[4]) for row in changed if row[4]}
         provinces = _provinces_of(con, reporters) if ledger and reporters else []
     if full_refresh:
-        return RebuildPlan([], None, received, inputs, "full refresh", views=True)
+        return RebuildPlan([], None, received, inputs, "full refresh")
     if ledger is None:
         cycles = _with_next_comparable([cycle, *unbuilt])
-        why = "no earlier build recorded"
-        return RebuildPlan(cycles, None, received, inputs, why, views=True)
+        return RebuildPlan(cycles, None, received, inputs, "no earlier build recorded")
     if whole_cycle or ledger[1] != inputs:
         cycles = _with_next_comparable([cycle, *changed_cycles, *unbuilt])
         reason = "whole cycle requested" if whole_cycle else "models or reporting scope changed"
-        views = ledger[1].get("project") != inputs["project"]
-        return RebuildPlan(cycles, None, received, inputs, reason, views=views)
+        return RebuildPlan(cycles, None, received, inputs, reason)
     if not changed and not unbuilt:
         return RebuildPlan([], None, received, inputs, "nothing changed", up_to_date=True)
     if provinces == [] and not unbuilt:

@@ -71,7 +71,12 @@ def test_a_late_return_keeps_every_relation_and_equals_a_whole_rebuild(
 
     run_transform(settings, Cycle.parse("2023-Y"), whole_cycle=True)
 
-    assert relations(postgres_url) == before
+    # a whole build re-creates the views (their SQL may have changed), the tables stay
+    after = relations(postgres_url)
+    assert {n: k for n, (k, _) in after.items()} == {n: k for n, (k, _) in before.items()}
+    assert {n: r for n, r in after.items() if r[0] == "r"} == {
+        n: r for n, r in before.items() if r[0] == "r"
+    }
     whole = contents(on_pg, names)
     for name in names:
         pd.testing.assert_frame_equal(scoped[name], whole[name], obj=name)
