@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import math
+import os
 import re
+import socket
+import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlparse
@@ -62,6 +68,57 @@ def _postgres_reason(text: str) -> str:
         if marker in line:
             line = line.rsplit(marker, 1)[1]
     return " ".join(line.split())
+
+
+LOCK_WAIT_ENV = "CYCLE_LOCK_WAIT"
+LOCK_WAIT_DEFAULT = 120.0
+"""Seconds a step waits for another run's lock on the warehouse before giving up: a late
+return's re-run takes ~10 s, a national cycle about a minute (benchmarks/README.md)."""
+LOCK_HOLDER_ENV = "CYCLE_WAREHOUSE_LOCK_HOLDER"
+"""Set by a lock holder for the processes it starts (`cycle run` transforms and validates in
+worker processes): `<pid> <warehouse>`; its children run under its lock."""
+ADVISORY_LOCK_KEY = 0x6379636C65
+"""The PostgreSQL advisory lock of a warehouse (advisory locks are per database): "cycle"."""
+_held: dict[str, int] = {}
+"""Locks this process holds, by warehouse, with how many steps took each (steps nest)."""
+
+
+class WarehouseBusy(UserError):
+    """Another run (or an analyst's session on a DuckDB file) holds the warehouse."""
+
+
+def _lock_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get(LOCK_WAIT_ENV, LOCK_WAIT_DEFAULT)))
+    except ValueError:
+        return LOCK_WAIT_DEFAULT
+
+
+def _holder_text(command: str) -> str:
+    """Who takes a lock: host, pid, command and start time, for the message another run shows."""
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{command} (pid {os.getpid()} on {socket.gethostname()}, since {started})"
+
+
+def _busy(warehouse: str, holder: str, waited: float, advice: str) -> WarehouseBusy:
+    return WarehouseBusy(
+        f"Kho dữ liệu đang bận / the warehouse is busy: {warehouse}\n"
+        f"  held by: {holder}\n"
+        f"  waited {waited:.0f} s (set {LOCK_WAIT_ENV} to wait longer). {advice}"
+    )
+
+
+_RUN_AGAIN = (
+    "Chạy lại khi lượt kia xong / run again when that run has finished (every step is idempotent)."
+)
+_CLOSE_DUCKDB = (
+    "Đóng phiên DuckDB đang mở tệp này rồi chạy lại / close the session that has this file "
+    "open (an analyst's read-only DuckDB session blocks the writer), then run again."
+)
+
+
+def _duckdb_lock_error(exc: BaseException) -> bool:
+    return "could not set lock" in str(exc).lower()
 
 
 class WarehouseConnection:
@@ -177,6 +234,13 @@ class WarehouseConnection:
                 yield
 
 
+def _read_holder(lock_path: Path) -> str:
+    try:
+        return str(json.loads(lock_path.read_text(encoding="utf-8"))["holder"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"another run (see {lock_path})"
+
+
 def _plain(value: Any, nat: Any, na: Any) -> Any:
     """pandas' missing values (`nat`, `na`, NaN) as SQL NULL for COPY."""
     if value is None or value is nat or value is na:
@@ -286,6 +350,113 @@ class Warehouse:
                 f"Không kết nối được PostgreSQL / cannot reach PostgreSQL at {where} "
                 f"({reason or _postgres_reason(text)}): check --warehouse / CYCLE_WAREHOUSE"
             ) from None
+
+    @contextlib.contextmanager
+    def lock(self, command: str, wait: float | None = None) -> Iterator[None]:
+        """Hold the warehouse for one run or step (`command` names it for whoever waits): a
+        second run waits up to `wait` seconds (default CYCLE_LOCK_WAIT, 120), then raises
+        WarehouseBusy naming the holder. PostgreSQL: an advisory lock on a connection of its
+        own; DuckDB: an flock on `<file>.lock` beside the file (holder written in it), and the
+        file itself must be free (an analyst's session holds it). The operating system or the
+        server releases both when the holder dies, even by kill -9. Re-entrant: steps inside
+        `cycle run`, and the worker processes it starts, run under its lock."""
+        key = self.describe()
+        inherited = os.environ.get(LOCK_HOLDER_ENV) == f"{os.getppid()} {key}"
+        if _held.get(key) or inherited:
+            _held[key] = _held.get(key, 0) + 1
+            try:
+                yield
+            finally:
+                _held[key] -= 1
+            return
+        wait = _lock_wait() if wait is None else wait
+        holder = _holder_text(command)
+        taken = self._lock_postgres if self.kind == "postgres" else self._lock_duckdb
+        with taken(holder, wait):
+            _held[key] = 1
+            saved = os.environ.get(LOCK_HOLDER_ENV)
+            os.environ[LOCK_HOLDER_ENV] = f"{os.getpid()} {key}"
+            try:
+                yield
+            finally:
+                del _held[key]
+                if saved is None:
+                    os.environ.pop(LOCK_HOLDER_ENV, None)
+                else:
+                    os.environ[LOCK_HOLDER_ENV] = saved
+
+    @contextlib.contextmanager
+    def _lock_postgres(self, holder: str, wait: float) -> Iterator[None]:
+        import psycopg
+
+        # the holder's name is its session's application_name, which others read back
+        pg = psycopg.connect(self.libpq_url, autocommit=True, application_name=holder[:63])
+        try:
+            pg.execute(f"set lock_timeout = {max(1, int(wait * 1000))}")
+            try:
+                pg.execute(f"select pg_advisory_lock({ADVISORY_LOCK_KEY})")
+            except psycopg.errors.LockNotAvailable:
+                raise _busy(self.describe(), self._pg_holder(pg), wait, _RUN_AGAIN) from None
+            yield
+        finally:
+            pg.close()  # ends the session, which releases the lock
+
+    @staticmethod
+    def _pg_holder(pg: Any) -> str:
+        row = pg.execute(
+            "select a.application_name, a.pid, a.client_addr::text, a.backend_start "
+            "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+            "where l.locktype = 'advisory' and l.granted and l.database = "
+            "(select oid from pg_database where datname = current_database()) "
+            "and (l.classid::bigint << 32 | l.objid::bigint) = %s",
+            [ADVISORY_LOCK_KEY],
+        ).fetchone()
+        if row is None:
+            return "another run (it has just finished: run again)"
+        name, pid, addr, since = row
+        return f"{name} (server pid {pid}, from {addr or 'local socket'}, connected {since})"
+
+    @contextlib.contextmanager
+    def _lock_duckdb(self, holder: str, wait: float) -> Iterator[None]:
+        import fcntl
+
+        import duckdb
+
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        deadline = time.monotonic() + wait
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o664)
+        except OSError:
+            self._open_duckdb(read_only=False).close()  # raises WarehouseUnavailable: why
+            raise
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        other = _read_holder(lock_path)
+                        raise _busy(self.describe(), other, wait, _RUN_AGAIN) from None
+                    time.sleep(0.2)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"holder": holder, "argv": sys.argv}).encode(), 0)
+            # the file itself: an analyst's open session holds DuckDB's own lock on it
+            while True:
+                try:
+                    duckdb.connect(str(self.path)).close()
+                    break
+                except duckdb.IOException as exc:
+                    if not _duckdb_lock_error(exc):
+                        self._open_duckdb(read_only=False).close()  # raises WarehouseUnavailable
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise _busy(self.describe(), str(exc), wait, _CLOSE_DUCKDB) from None
+                    time.sleep(0.2)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
 
     @property
     def libpq_url(self) -> str:

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from core.cycles import Cycle
 from core.errors import UserError
 from core.settings import Settings
+from core.warehouse import Warehouse
 from cycle.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -52,6 +53,26 @@ class InboxNotFound(UserError):
     that has received nothing yet."""
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locked(
+    step: Callable[Concatenate[Settings, _P], _R],
+) -> Callable[Concatenate[Settings, _P], _R]:
+    """The step holds the warehouse's lock (core.warehouse.Warehouse.lock): two runs on one
+    warehouse never write at once; the second waits, then says who holds it. Steps run
+    inside `cycle run` share its lock."""
+
+    @functools.wraps(step)
+    def locked(settings: Settings, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with Warehouse(settings.warehouse).lock(f"cycle {step.__name__}"):
+            return step(settings, *args, **kwargs)
+
+    return locked
+
+
+@_locked
 def ingest(settings: Settings, cycle: Cycle) -> IngestSummary:
     """Load `<inbox>/<cycle>/` into the raw layer (idempotent). A missing or empty cycle folder
     is a cycle that has received nothing yet (0 files); a missing inbox is an error."""
@@ -67,6 +88,7 @@ def ingest(settings: Settings, cycle: Cycle) -> IngestSummary:
         return ingest_cycle(settings, cycle, progress=advance, on_total=set_total)
 
 
+@_locked
 def transform(
     settings: Settings, cycle: Cycle, full_refresh: bool = False, whole_cycle: bool = False
 ) -> TransformSummary:
@@ -78,6 +100,7 @@ def transform(
     return run_transform(settings, cycle, full_refresh=full_refresh, whole_cycle=whole_cycle)
 
 
+@_locked
 def validate(settings: Settings, cycle: Cycle, whole_cycle: bool = False) -> ValidationSummary:
     """Great Expectations suites on the cycle's check tables (the provinces whose rows changed
     since the last validation; `whole_cycle`: all); findings into the warehouse and Data Docs
@@ -88,6 +111,7 @@ def validate(settings: Settings, cycle: Cycle, whole_cycle: bool = False) -> Val
     return run_validation(settings, cycle, docs, whole_cycle=whole_cycle)
 
 
+@_locked
 def report(settings: Settings, cycle: Cycle) -> ReportSummary:
     """Consolidated reports per district, province and the country; for a cycle that has
     received nothing yet, an index saying so (`ReportSummary.nothing_received`)."""
@@ -97,6 +121,7 @@ def report(settings: Settings, cycle: Cycle) -> ReportSummary:
         return write_reports(settings, cycle, progress=advance, on_total=set_total)
 
 
+@_locked
 def alert(
     settings: Settings,
     cycle: Cycle,
@@ -156,6 +181,7 @@ class RunSummary:
         return {step: round(seconds, 2) for step, seconds in total.items()}
 
 
+@_locked
 def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = False) -> RunSummary:
     """Whole cycles: ingest -> transform -> validate -> report -> alert.
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from core.cycles import Cycle
+from core.errors import UserError
 from core.reference import PROJECT_ROOT
 from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
@@ -71,7 +72,7 @@ class NodeFailure:
         return f"{self.kind} {self.name} ({self.status}): {self.message}"
 
 
-class TransformError(RuntimeError):
+class TransformError(UserError):
     """dbt could not build the warehouse; `failures` names the models and tests that failed."""
 
     def __init__(self, command: str, failures: Sequence[NodeFailure], detail: str = "") -> None:
@@ -171,6 +172,16 @@ def run_transform(
             summary.warnings.append(f"{kind} {result['name']}: {result['message']}")
     return summary
 
+
+BUILD_LOCK_TIMEOUT = "30s"
+"""How long a PostgreSQL build waits for a lock held by another session (an analyst's open
+query) before failing: rebuilds replace rows in place and need no lock that readers hold, so
+only a full refresh, a column added or the seeds' reload can wait at all."""
+
+PLANNER = "-c enable_nestloop=off"
+"""dbt's tables have no indexes, so a nested loop rescans its inner table per outer row: when
+PostgreSQL underestimates a join (the history self-join of int_element_values_history on a
+late return), that is hours instead of seconds. Hash and merge joins only."""
 
 _PARSED: dict[str, Any] = {}
 """Manifests parsed ahead of a build in this process (`prepare`), by warehouse; used once."""
@@ -528,6 +539,15 @@ def _run_dbt(
         "CYCLE_DBT_REBUILD": "{}",
         **(env or {}),
     }
+    if warehouse.kind == "postgres":
+        # dbt's sessions (libpq reads PGOPTIONS): a statement waiting on an analyst's lock
+        # fails after BUILD_LOCK_TIMEOUT instead of queueing every other reader behind it, and
+        # a query whose client died (a killed run) stops instead of holding its locks.
+        options = (
+            f"-c lock_timeout={BUILD_LOCK_TIMEOUT} -c client_connection_check_interval=2s "
+            + PLANNER
+        )
+        env["PGOPTIONS"] = " ".join(filter(None, [os.environ.get("PGOPTIONS"), options]))
     log_level = "info" if sys.stdout.isatty() else "warn"
     manifest = _PARSED.pop(warehouse.describe(), None) if args[0] == "build" else None
     with _work_dir(warehouse) as work, _environment(env):

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
 -- One row per expected commune and data element of a cycle, with the current figure: the value
 -- from the reporter's loaded return, or null when nobody reported it (never invented).
 with

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_by_province': true, 'rebuild_later_cycles': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true, 'rebuild_later_cycles': true}) }}
 -- Each expected commune's figure of each element beside its own history: the values of the
 -- earlier cycles of the same kind (H1 with H1, Y with Y) in the same hierarchy, by code (across
 -- the reform a code can mean another place, so a post-reform commune's history starts with the

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
 -- Each expected commune's numerator and denominator for each indicator, and whether the commune
 -- counts for it (like for like): it reported both parts; for `@communes` indicators, it
 -- reported the flag (numerator = the flag, denominator = 1); for CT13, it reported the count.

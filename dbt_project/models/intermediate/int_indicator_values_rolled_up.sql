@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
 -- Indicator values of communes, districts and provinces, like for like: numerators and
 -- denominators are summed separately over the communes that count for the indicator, then
 -- divided; the coverage beside each value says over how many of the communes in force.

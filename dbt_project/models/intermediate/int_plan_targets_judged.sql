@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail') }}
 -- Each unit's plan target for an indicator, judged. A unit with several scoped targets (a
 -- district under CT04c: one target for rural communes, one for urban) is judged on each: the
 -- aggregate of its rural communes against the rural target, of its urban communes against the

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
 -- Check-ready (expectations suite `commune_checks`): one row per expected commune, with its
 -- figures from every reporter side by side, one column per data element (seed data_elements;
 -- null when its reporter's loaded return does not carry it), the reporters expected to send

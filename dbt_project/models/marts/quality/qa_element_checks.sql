@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_by_province': true, 'rebuild_later_cycles': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true, 'rebuild_later_cycles': true}) }}
 -- Check-ready (expectations suite `element_checks`): one row per received return x commune it
 -- covers x data element of the reporter's role, with the figure the return carries (null when
 -- it does not: blank, or a row refused by ingest) and the figure's history (over-time

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
 -- Check-ready (expectations suite `expected_returns`): one row per reporter expected to send a
 -- return for the cycle, with whether it was received and on time. Deadline, receipt and
 -- timeliness are fct_return_status's: a return is on time when its first accepted version was

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
 -- Check-ready (expectations suite `indicator_checks`): one row per expected commune x indicator
 -- measure whose denominator is a data element (31 measures: not CT01 and CT21, shares of
 -- communes, nor CT13, a count), whether or not its parts were reported: each part as its

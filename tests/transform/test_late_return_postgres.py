@@ -1,0 +1,82 @@
+"""Issue 11 item 1: on PostgreSQL, a late return's province rebuild keeps every relation in
+place (no table swapped, no dependent view dropped) and leaves every table and view what a
+whole rebuild of the cycle leaves."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.cycles import Cycle
+from core.warehouse import Warehouse
+from cycle.transform import run_transform
+from expectations import run_validation
+from ingest.pipeline import ingest_cycle
+from tests.transform.conftest import CYCLES, BuiltWarehouse, read, settings_under
+from tests.transform.test_quality_tables import late_return
+
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("transform")]
+
+SCHEMAS = ("intermediate", "marts")
+
+
+def relations(warehouse: str) -> dict[str, tuple[str, int]]:
+    """Every table and view of the built schemas: its kind and its PostgreSQL oid (a relation
+    dropped and created again gets a new oid)."""
+    with Warehouse(warehouse).connect() as con:
+        rows = con.query(
+            "select n.nspname || '.' || c.relname, c.relkind, c.oid::bigint from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname in ('intermediate', 'marts') and c.relkind in ('r', 'v')"
+        )
+    return {str(name): (str(kind), int(oid)) for name, kind, oid in rows}
+
+
+def contents(built: BuiltWarehouse, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Each relation's rows, in a stable order (every column, as text)."""
+    out = {}
+    for name in names:
+        frame = read(built.settings, f"select * from {name}")
+        frame = frame.astype(str).sort_values(list(frame.columns), ignore_index=True)
+        out[name] = frame
+    return out
+
+
+def test_a_late_return_keeps_every_relation_and_equals_a_whole_rebuild(
+    built: BuiltWarehouse, postgres_url: str, tmp_path: Path
+) -> None:
+    settings = settings_under(tmp_path, warehouse=postgres_url)
+    shutil.copytree(built.settings.inbox, settings.inbox)
+    on_pg = BuiltWarehouse(settings, built.generated, built.summary)
+    for cycle_id in CYCLES:
+        ingest_cycle(settings, Cycle.parse(cycle_id))
+    run_transform(settings, Cycle.parse(CYCLES[-1]))
+    findings = sum(c.findings for c in run_validation(settings, Cycle.parse("2023-Y")).counts)
+    assert findings > 0
+    before = relations(postgres_url)
+    assert "marts.fct_quality_issues" in before
+    issues = read(settings, "select count(*) as n from marts.fct_quality_issues")["n"][0]
+
+    late_return(on_pg, "2023-Y")
+    summary = run_transform(settings, Cycle.parse("2023-Y"))
+
+    assert summary.provinces_rebuilt is not None  # the late-return path, not a whole build
+    assert relations(postgres_url) == before  # every relation in place, none replaced
+    names = sorted(before)
+    scoped = contents(on_pg, names)
+    assert len(scoped["marts.fct_quality_issues"]) == issues > 0  # every finding still there
+
+    run_transform(settings, Cycle.parse("2023-Y"), whole_cycle=True)
+
+    # a whole build re-creates the views (their SQL may have changed), the tables stay
+    after = relations(postgres_url)
+    assert {n: k for n, (k, _) in after.items()} == {n: k for n, (k, _) in before.items()}
+    assert {n: r for n, r in after.items() if r[0] == "r"} == {
+        n: r for n, r in before.items() if r[0] == "r"
+    }
+    whole = contents(on_pg, names)
+    for name in names:
+        pd.testing.assert_frame_equal(scoped[name], whole[name], obj=name)
