@@ -50,6 +50,14 @@ class WarehouseUnavailable(UserError):
     """The warehouse named by the settings cannot be opened (the message says why)."""
 
 
+class WarehouseInUse(WarehouseUnavailable):
+    """Another process has the DuckDB file open (DuckDB allows one writer, or many readers)."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
@@ -102,8 +110,7 @@ def _holder_text(command: str) -> str:
 
 def _busy(warehouse: str, holder: str, waited: float, advice: str) -> WarehouseBusy:
     return WarehouseBusy(
-        f"Kho dữ liệu đang bận / the warehouse is busy: {warehouse}\n"
-        f"  held by: {holder}\n"
+        f"Kho dữ liệu đang bận / the warehouse is busy: {warehouse} is in use by {holder}\n"
         f"  waited {waited:.0f} s (set {LOCK_WAIT_ENV} to wait longer). {advice}"
     )
 
@@ -320,21 +327,26 @@ class Warehouse:
                 ) from None
             if "Could not set lock" in text:
                 pid = re.search(r"PID (\d+)", text)
-                raise WarehouseUnavailable(
+                holder = f"another process{f' (PID {pid[1]})' if pid else ''}"
+                raise WarehouseInUse(
                     f"Kho dữ liệu {path} đang được tiến trình khác dùng / the warehouse {path} "
-                    f"is in use by another process{f' (PID {pid[1]})' if pid else ''}: "
-                    "wait for it to finish, then run the command again"
+                    f"is in use by {holder}: wait for it to finish, then run the command again",
+                    holder,
                 ) from None
             raise WarehouseUnavailable(
                 f"Không mở được kho dữ liệu {path} / cannot open the warehouse {path} "
                 f"({_first_line(text.removeprefix('IO Error: '))}): {fix}"
             ) from None
 
-    def _open_postgres(self) -> Any:
+    def _open_postgres(self, application_name: str | None = None) -> Any:
         import psycopg
 
         where = self.describe()
         try:
+            if application_name:
+                return psycopg.connect(
+                    self.libpq_url, autocommit=True, application_name=application_name
+                )
             return psycopg.connect(self.libpq_url, autocommit=True)
         except psycopg.Error as exc:
             text = str(exc)
@@ -390,7 +402,7 @@ class Warehouse:
         import psycopg
 
         # the holder's name is its session's application_name, which others read back
-        pg = psycopg.connect(self.libpq_url, autocommit=True, application_name=holder[:63])
+        pg = self._open_postgres(application_name=holder[:63])
         try:
             pg.execute(f"set lock_timeout = {max(1, int(wait * 1000))}")
             try:
@@ -420,12 +432,15 @@ class Warehouse:
     def _lock_duckdb(self, holder: str, wait: float) -> Iterator[None]:
         import fcntl
 
-        import duckdb
-
         lock_path = self.path.with_name(self.path.name + ".lock")
         deadline = time.monotonic() + wait
+        if not self.path.parent.exists():
+            # No warehouse, so no run to wait for: a reading step then says so and creates
+            # nothing; a writing step creates the folder and DuckDB's own file lock keeps a
+            # second first-ever run out.
+            yield
+            return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o664)
         except OSError:
             self._open_duckdb(read_only=False).close()  # raises WarehouseUnavailable: why
@@ -442,17 +457,15 @@ class Warehouse:
                     time.sleep(0.2)
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps({"holder": holder, "argv": sys.argv}).encode(), 0)
-            # the file itself: an analyst's open session holds DuckDB's own lock on it
-            while True:
+            # the file itself: an analyst's open session holds DuckDB's own lock on it (a file
+            # not there yet is created by the step that writes it, never by the lock)
+            while self.path.exists():
                 try:
-                    duckdb.connect(str(self.path)).close()
+                    self._open_duckdb(read_only=False).close()
                     break
-                except duckdb.IOException as exc:
-                    if not _duckdb_lock_error(exc):
-                        self._open_duckdb(read_only=False).close()  # raises WarehouseUnavailable
-                        raise
+                except WarehouseInUse as exc:
                     if time.monotonic() >= deadline:
-                        raise _busy(self.describe(), str(exc), wait, _CLOSE_DUCKDB) from None
+                        raise _busy(self.describe(), exc.holder, wait, _CLOSE_DUCKDB) from None
                     time.sleep(0.2)
             yield
         finally:

@@ -48,6 +48,7 @@ def inbox_watch() -> None:
         from zoneinfo import ZoneInfo
 
         from core.calendar import grace_days_from_env, open_cycles
+        from core.warehouse import WarehouseInUse
         from cycle import steps
         from ingest.pipeline import pending_files
 
@@ -68,9 +69,7 @@ def inbox_watch() -> None:
         for cycle in cycles:
             try:
                 pending = pending_files(settings, cycle)
-            except Exception as exc:
-                if "lock" not in str(exc).lower():
-                    raise
+            except WarehouseInUse as exc:
                 # DuckDB: another process (a `cycle` command) is writing; look again next time.
                 log.info("The warehouse is in use (%s): checked again at the next run", exc)
                 return []

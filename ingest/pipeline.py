@@ -326,9 +326,19 @@ def pending_files(settings: Settings, cycle: Cycle) -> list[str]:
     recorded = {(name, size, at) for name, size, at, _ in rows}
     known = {(name, sha) for name, _, _, sha in rows}
     differing = [e for e in entries if (e.name, *_size_and_arrival(e)) not in recorded]
-    return [
-        e.name for e in differing if (e.name, sha256_of(Path(e.path).read_bytes())) not in known
-    ]
+    return [e.name for e in differing if not _recorded_content(e, known)]
+
+
+def _recorded_content(entry: os.DirEntry[str], known: set[tuple[str, str]]) -> bool:
+    """Whether a file whose size or time changed still holds recorded bytes. Only a regular
+    file is read (never through a symlink, nor a fifo that would block): any other entry is
+    pending, for ingest to record why it is refused."""
+    if not entry.is_file(follow_symlinks=False):
+        return False
+    try:
+        return (entry.name, sha256_of(Path(entry.path).read_bytes())) in known
+    except OSError:
+        return False
 
 
 # -- ingest --------------------------------------------------------------------------------------
