@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # dbt, GX and Airflow read these at import time: set them before anything imports those.
@@ -87,6 +89,18 @@ def write_xlsx(
                 data.write(r, c, value)
     workbook.close()
     return path
+
+
+def settings_under(base: Path) -> Settings:
+    """Every path of a deployment in one folder: inbox, DuckDB warehouse, reports, archive,
+    contacts."""
+    return Settings(
+        inbox=base / "inbox",
+        warehouse=str(base / "warehouse.duckdb"),
+        reports=base / "reports",
+        archive=base / "archive",
+        contacts=base / "contacts.csv",
+    )
 
 
 def set_received(path: Path, when: datetime) -> None:

@@ -19,17 +19,12 @@ from alert_support import (
 
 from alerts import write_demo_contacts
 from core.settings import Settings
+from tests.conftest import settings_under
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        inbox=tmp_path / "inbox",
-        warehouse=str(tmp_path / "warehouse.duckdb"),
-        reports=tmp_path / "reports",
-        archive=tmp_path / "archive",
-        contacts=tmp_path / "contacts.csv",
-    )
+    return settings_under(tmp_path)
 
 
 @pytest.fixture

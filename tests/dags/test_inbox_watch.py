@@ -15,8 +15,7 @@ import pytest
 
 from core.calendar import grace_days_from_env, open_cycles, reporting_window
 from core.cycles import Cycle
-from core.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, settings_under
 
 pytestmark = pytest.mark.xdist_group("airflow")
 
@@ -49,16 +48,6 @@ def test_the_window_ends_after_the_latest_deadline_and_the_grace_days_are_config
         grace_days_from_env()
 
 
-def _settings(base: Path) -> Settings:
-    return Settings(
-        inbox=base / "inbox",
-        warehouse=str(base / "warehouse.duckdb"),
-        reports=base / "reports",
-        archive=base / "archive",
-        contacts=base / "contacts.csv",
-    )
-
-
 def _late_return(base: Path, inbox: Path, cycle: str) -> Path:
     """A return of the same district generated with another seed, dropped under a new name."""
     from generator import generate_inbox
@@ -73,7 +62,7 @@ def test_pending_files_are_the_files_ingest_has_not_recorded(tmp_path: Path) -> 
     from generator import generate_inbox
     from ingest.pipeline import pending_files
 
-    settings = _settings(tmp_path)
+    settings = settings_under(tmp_path)
     cycle = Cycle.parse("2024-Y")
     assert pending_files(settings, cycle) == []  # no inbox folder: nothing to do
     generate_inbox(settings.inbox, [cycle.id], districts=["106"], file_format="mixed", seed=5)
@@ -116,7 +105,7 @@ def test_inbox_watch_triggers_a_run_only_for_an_open_cycle_with_new_returns(
     from cycle import steps
     from generator import generate_inbox
 
-    settings = _settings(tmp_path)
+    settings = settings_under(tmp_path)
     generate_inbox(settings.inbox, ["2024-Y"], districts=["106"], file_format="mixed", seed=5)
     steps.ingest(settings, Cycle.parse("2024-Y"))
     for name, value in settings.as_env().items():
