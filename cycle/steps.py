@@ -7,15 +7,16 @@ importing this module (and parsing the DAG) stays fast.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import dataclasses
 import functools
 import logging
+import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -190,29 +191,30 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
     Every step is idempotent, so a run can be repeated after a late return."""
     ordered = sorted(set(cycles))
     summary = RunSummary([CycleRun(c.id) for c in ordered])
-    # dbt takes seconds of a core to import and as much again to parse the project: a process
-    # does that while ingest runs (a re-run's ingest reads one file and leaves a core idle),
-    # then transforms. Great Expectations takes as long to import: another process does it
-    # while dbt builds (mostly one core: dbt's Python holds the GIL), then validates.
+    # dbt takes seconds of a core to import and to parse the project for the first time: a
+    # process does that while ingest runs (a re-run's ingest reads one file and leaves a core
+    # idle), then transforms. Great Expectations takes as long to import: another process
+    # does it while dbt builds (mostly one core: dbt's Python holds the GIL), then validates.
     # Both run at a lower priority: their warm-up must not slow the step that runs meanwhile
     # (ingest's workers, then dbt's build); only a core left idle goes to it.
-    with _WarmProcess(
-        "cycle-transform", functools.partial(_prepare_transform, settings), nice=10
-    ) as transformer:
+    with _worker(_warm_up_transform, settings) as transformer:
         for entry, c in zip(summary.cycles, ordered, strict=True):
             with _timed(entry, "ingest"):
                 entry.ingest = ingest(settings, c)
         # This process waits for dbt and GX now: it imports what reports and alerts need.
         _import_in_background("reports.render", "alerts.send")
-        with _WarmProcess("cycle-validate", _import_gx, nice=15) as validator:
+        with _worker(_warm_up_validate) as validator:
             # one cycle: rebuild what changed; several: rebuild everything once
             with _timed(summary.cycles[-1], "transform"):
-                shared = transformer.call(transform, settings, ordered[-1], len(ordered) > 1)
-            transformer.stop()  # its memory (dbt's manifest) goes back to the system now
+                shared = _call(transformer, transform, settings, ordered[-1], len(ordered) > 1)
+            # its memory (dbt's manifest) goes back to the system while the run goes on
+            transformer.shutdown(wait=False)
             for entry, c in zip(summary.cycles, ordered, strict=True):
                 entry.transform = shared
                 with _timed(entry, "validate"):
-                    entry.validate = validator.call(validate, settings, c)
+                    entry.validate = _call(validator, validate, settings, c)
+                if entry is summary.cycles[-1]:
+                    validator.shutdown(wait=False)
                 with _timed(entry, "report"):
                     entry.report = report(settings, c)
                 with _timed(entry, "alert"):
@@ -250,102 +252,39 @@ def _import_in_background(*modules: str) -> None:
     threading.Thread(target=load, name="cycle-imports", daemon=True).start()
 
 
-def _prepare_transform(settings: Settings) -> None:
-    from cycle.transform import prepare
+def _warm_up_transform(settings: Settings) -> None:
+    os.nice(10)
+    from cycle.transform import warm_up
 
-    prepare(settings)
+    warm_up(settings)
 
 
-def _import_gx() -> None:
+def _warm_up_validate() -> None:
+    os.nice(15)
     import expectations.runner  # noqa: F401 (the validate step's own modules, pandas among them)
     from expectations.gx_runtime import import_gx
 
     import_gx()
 
 
-_Result = TypeVar("_Result")
-
-
-class _WarmProcess:
-    """A process of its own that imports a heavy library as soon as it starts, then runs the
-    steps it is sent, one at a time, and sends back their results.
-
-    A fresh interpreter (spawned, not forked): a fork of a process that has run dbt or GX
+@contextlib.contextmanager
+def _worker(warm_up: Callable[..., None], *args: Any) -> Iterator[ProcessPoolExecutor]:
+    """A process of its own that warms up (imports a heavy library) as soon as it starts, then
+    runs the steps it is sent. Spawned, not forked: a fork of a process that has run dbt or GX
     before (a test session, a notebook) can inherit a lock held by one of their threads and
-    hang. It opens no warehouse until sent a step. If it cannot start or dies, the step runs in
-    this process instead: the same function."""
+    hang. It opens no warehouse until sent a step, and inherits the run's warehouse lock."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(warm_up, *args)  # starts the process now; a failure is the step's to raise
+        yield pool
 
-    def __init__(self, name: str, warm_up: Callable[[], None], nice: int = 0) -> None:
-        self._name, self._warm_up, self._nice = name, warm_up, nice
-        self._process: Any = None
 
-    def __enter__(self) -> _WarmProcess:
-        import multiprocessing
-
-        try:
-            context = multiprocessing.get_context("spawn")
-            self._conn, child = context.Pipe()
-            self._process = context.Process(
-                target=_serve_steps,
-                args=(child, self._warm_up, self._nice),
-                name=self._name,
-                daemon=True,
-            )
-            self._process.start()
-            child.close()
-        except (OSError, ValueError):
-            self._process = None
-        return self
-
-    def call(self, step: Callable[..., _Result], *args: Any) -> _Result:
-        if self._process is not None and self._process.is_alive():
-            try:
-                self._conn.send((step, args))
-                ok, result = self._conn.recv()
-            except (EOFError, OSError):
-                self._process = None
-            else:
-                if ok:
-                    return result  # type: ignore[no-any-return]
-                raise result
+def _call(pool: ProcessPoolExecutor, step: Callable[..., _R], *args: Any) -> _R:
+    """The step's result from the worker, its exception raised here; if the worker could not
+    start or died, the step runs in this process instead: the same function."""
+    try:
+        return pool.submit(step, *args).result()
+    except BrokenProcessPool:
         return step(*args)
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        with contextlib.suppress(OSError, BrokenPipeError):
-            self._conn.send(None)
-        self._process.join(timeout=10)
-        if self._process.is_alive():
-            self._process.kill()
-        self._process = None
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-
-def _serve_steps(conn: Any, warm_up: Callable[[], None], nice: int) -> None:
-    with contextlib.suppress(OSError):
-        os.nice(nice)
-    warm_up()
-    while (job := conn.recv()) is not None:
-        step, args = job
-        try:
-            conn.send((True, step(*args)))
-        except BaseException as exc:  # sent back and raised in the run, as if run there
-            try:
-                conn.send((False, exc))
-            except Exception:  # an exception that cannot be pickled
-                conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-    # Done: leave without the interpreter's teardown, which frees dbt's or GX's modules object
-    # by object (~1 s the run would wait for). The exit handlers still run (they release
-    # multiprocessing's semaphores and flush the logs: milliseconds); the steps closed their
-    # files and connections.
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(0)
 
 
 @contextlib.contextmanager

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import json
-import logging
 import os
 import shutil
 import sys
@@ -183,23 +181,19 @@ PLANNER = "-c enable_nestloop=off"
 PostgreSQL underestimates a join (the history self-join of int_element_values_history on a
 late return), that is hours instead of seconds. Hash and merge joins only."""
 
-_PARSED: dict[str, Any] = {}
-"""Manifests parsed ahead of a build in this process (`prepare`), by warehouse; used once."""
 
-
-def prepare(settings: Settings) -> None:
+def warm_up(settings: Settings) -> None:
     """Import dbt and parse the project for the settings' warehouse, ahead of `run_transform`
-    in this process: `cycle run` does it while ingest runs. Opens no connection (ingest may
-    hold the DuckDB file); a failure is left for the build to report."""
+    in this process (`cycle run` does it while ingest runs): the first dbt command of a process
+    pays for dbt's lazy imports and its first adapter set-up, and the parse refreshes the
+    partial-parsing state the build then reads. Opens no connection (ingest may hold the DuckDB
+    file); a failure is left for the build to report."""
     # what _ensure_sources needs (no pandas: the transform never loads a DataFrame)
     import expectations.findings  # noqa: F401
     import ingest.raw_layer  # noqa: F401
 
-    warehouse = Warehouse(settings.warehouse)
     with contextlib.suppress(Exception):
-        outcome = _run_dbt(warehouse, ["parse"])
-        if outcome.success:
-            _PARSED[warehouse.describe()] = outcome.result
+        _run_dbt(Warehouse(settings.warehouse), ["parse"])
 
 
 def docs(settings: Settings, output: Path | None = None) -> Path:
@@ -471,14 +465,18 @@ def _ensure_sources(warehouse: Warehouse) -> None:
         ensure_quality_layer(con)
 
 
-def _work_dir(warehouse: Warehouse) -> contextlib.AbstractContextManager[str]:
-    """Where dbt writes its target and logs: beside a DuckDB file (one writer per file anyway,
-    and partial parsing is kept between runs), else a fresh folder per run."""
+def _work_dir(warehouse: Warehouse) -> Path:
+    """Where dbt writes its target (with the partial-parsing state, kept between runs) and its
+    log: beside a DuckDB file, else in the user's cache, one folder per warehouse (one writer
+    per warehouse: the warehouse lock)."""
     if warehouse.kind == "duckdb":
         folder = warehouse.path.parent / ".dbt" / warehouse.path.stem
-        folder.mkdir(parents=True, exist_ok=True)
-        return contextlib.nullcontext(str(folder))
-    return tempfile.TemporaryDirectory(prefix="cycle-dbt-")
+    else:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        key = hashlib.sha256(warehouse.describe().encode()).hexdigest()[:16]
+        folder = cache / "cycle" / "dbt" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @contextlib.contextmanager
@@ -528,11 +526,15 @@ def _run_dbt(
     target_path: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> Any:
-    """dbt's outcome (a dbtRunnerResult) of a command run in this process, with a manifest
-    parsed ahead (`prepare`) when there is one."""
+    """dbt's outcome (a dbtRunnerResult) of a command run in this process.
+
+    dbt's own log file is off (`--log-level-file none`: dbt never closes it, so a long-lived
+    process would leak one open file per run); its events at info and above go to
+    `<work dir>/logs/dbt.log` through dbtRunner's callbacks instead, closed when the command
+    ends. The DuckDB profile sets `keep_open: false`, so dbt-duckdb closes the file when the
+    command ends and this process can open it again."""
     from dbt.cli.main import dbtRunner
 
-    _speed_up_behavior_flags()
     env = {
         **warehouse.dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -549,48 +551,35 @@ def _run_dbt(
         )
         env["PGOPTIONS"] = " ".join(filter(None, [os.environ.get("PGOPTIONS"), options]))
     log_level = "info" if sys.stdout.isatty() else "warn"
-    manifest = _PARSED.pop(warehouse.describe(), None) if args[0] == "build" else None
-    with _work_dir(warehouse) as work, _environment(env):
-        full_args = [
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(target_path or Path(work) / "target"),
-            "--log-path",
-            str(Path(work) / "logs"),
-            "--log-level",
-            log_level,
-            "--log-level-file",
-            "info",
-            # the results come back in memory; writing manifest.json (1.5 MB) costs a second
-            *(["--no-write-json"] if target_path is None else []),
-        ]
-        try:
-            return dbtRunner(manifest=manifest).invoke(full_args)
-        finally:
-            _close_duckdb_connections()
-            _close_dbt_logs()
+    work = _work_dir(warehouse)
+    (work / "logs").mkdir(exist_ok=True)
+    full_args = [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path or work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--log-level",
+        log_level,
+        "--log-level-file",
+        "none",
+        # the results come back in memory; writing manifest.json (1.5 MB) costs a second
+        *(["--no-write-json"] if target_path is None else []),
+    ]
+    with (
+        _environment(env),
+        (work / "logs" / "dbt.log").open("w", encoding="utf-8", buffering=1) as log,
+    ):
 
+        def write(event: Any) -> None:
+            if event.info.level in ("info", "warn", "error"):
+                log.write(f"{event.info.ts.ToDatetime():%H:%M:%S} {event.info.msg}\n")
 
-def _speed_up_behavior_flags() -> None:
-    """dbt names the module that declared each adapter behaviour flag with `inspect.stack()`,
-    which reads the source lines of every frame: 0.6 s per adapter set-up, twice per `cycle
-    run`. The same name, from the frames' globals."""
-    from dbt_common import behavior_flags
-
-    def default_source() -> str:
-        frame = sys._getframe(1)
-        while frame is not None:
-            name = str(frame.f_globals.get("__name__", ""))
-            if name and name != behavior_flags.__name__:
-                return name
-            frame = frame.f_back  # type: ignore[assignment]
-        return "Unknown"
-
-    behavior_flags.BehaviorFlagRendered._default_source = staticmethod(default_source)  # type: ignore[method-assign]
+        return dbtRunner(callbacks=[write]).invoke(full_args)
 
 
 def _node_results(result: Any) -> list[dict[str, str]]:
@@ -608,30 +597,3 @@ def _node_results(result: Any) -> list[dict[str, str]]:
             }
         )
     return nodes
-
-
-def _close_dbt_logs() -> None:
-    """dbt drops its log file handler without closing it when the next run sets up logging;
-    close it now (and forget dbt's loggers) so that no file is left open between runs."""
-    from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
-
-    for dbt_logger in list(getattr(get_event_manager(), "loggers", [])):
-        python_logger = getattr(dbt_logger, "_python_logger", None)
-        if not isinstance(python_logger, logging.Logger):
-            continue
-        for handler in list(python_logger.handlers):
-            if isinstance(handler, logging.FileHandler):
-                handler.close()
-                python_logger.removeHandler(handler)
-    cleanup_event_logger()
-
-
-def _close_duckdb_connections() -> None:
-    """dbt-duckdb keeps the file open after a run; close it so that the same process can open
-    the warehouse again (read-only or with another configuration)."""
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
-        return
-    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
-    gc.collect()
