@@ -33,9 +33,11 @@ def test_the_benchmark_runs_on_one_province(
         "returns/s",
         "seconds per step: ingest",
         "peak memory",
-        "warehouse on disk",
+        "warehouse size",
         "again after one late return",
         "Baseline (pandas + openpyxl",
         "x the baseline",
+        "Whole cycle against the baseline's reading time",
+        "Re-run after one late return against the whole cycle",
     ):
         assert figure in out, figure
