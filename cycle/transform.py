@@ -471,12 +471,15 @@ def _work_dir(warehouse: Warehouse) -> Path:
     per warehouse: the warehouse lock)."""
     if warehouse.kind == "duckdb":
         folder = warehouse.path.parent / ".dbt" / warehouse.path.stem
-    else:
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        key = hashlib.sha256(warehouse.describe().encode()).hexdigest()[:16]
-        folder = cache / "cycle" / "dbt" / key
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(warehouse.describe().encode()).hexdigest()[:16]
+    try:
+        (cache / "cycle" / "dbt" / key).mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable home: a fresh folder (a full parse) per command
+        return Path(tempfile.mkdtemp(prefix="cycle-dbt-"))
+    return cache / "cycle" / "dbt" / key
 
 
 @contextlib.contextmanager
