@@ -16,6 +16,7 @@ those rules with the hook's settings.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
     from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk import Connection
 
 DEFAULT_CONN_ID = "smtp_default"
 
@@ -79,10 +81,7 @@ def smtp_config(conn: str | None = None) -> SmtpConfig:
 
     `conn` is a connection in Airflow's URI or JSON form, or a connection id; None means
     `smtp_default` (`AIRFLOW_CONN_SMTP_DEFAULT`)."""
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
+    SmtpHook, Connection, AirflowNotFoundException = _airflow()
     text = (conn or "").strip()
     direct = "://" in text or text.startswith("{")
     conn_id = DEFAULT_CONN_ID if direct else text or DEFAULT_CONN_ID
@@ -105,6 +104,21 @@ def smtp_config(conn: str | None = None) -> SmtpConfig:
         ) from None
     except Exception as exc:  # Airflow's parsing errors have no common class
         raise SmtpConfigError(f"{where}: {exc}") from exc
+
+
+def _airflow() -> tuple[type[SmtpHook], type[Connection], type[Exception]]:
+    """The provider's hook, Airflow's Connection and its not-found error. Airflow's first import
+    in a process gives the root logger a stdout handler at INFO: the `cycle` command would then
+    print every log line beside its own output, so the root logger is left as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return SmtpHook, Connection, AirflowNotFoundException
 
 
 def _config(hook: SmtpHook) -> SmtpConfig:
