@@ -6,12 +6,13 @@ apache-airflow-providers-smtp's `SmtpHook` wherever Airflow keeps connections
 and defaults: `from_email`, `disable_ssl`, `disable_tls`, `timeout` (30 s), `retry_limit` (5),
 `ssl_context`.
 
-Sending does not go through `SmtpHook.send_email_smtp`: it retries any exception up to
-`retry_limit` times on the same client and re-raises the last one, so a message whose reply was
-lost after the server took it (possibly delivered: must not be re-sent, recorded `uncertain`)
-cannot be told from a connection lost before it (safe to retry, on a new connection), and it
-builds its own html-only message (no text part, no stable Message-ID). `SmtpSender` below keeps
-those rules with the hook's settings.
+Sending does not go through `SmtpHook.send_email_smtp`, which cannot keep the delivery rules:
+it retries any exception on the same smtplib client, and smtplib closes that client when the
+connection is lost, so every retry fails at once with "please run connect() first": a connection
+lost before the message is never retried on a new one, and the error raised no longer says
+whether the server had taken the message (then possibly delivered: recorded `uncertain`, not
+re-sent). It also builds its own html-only message (no text part, no stable Message-ID).
+`SmtpSender` below sends with the hook's settings and keeps those rules.
 """
 
 from __future__ import annotations
