@@ -54,10 +54,17 @@ class Entry:
     recorded_at: datetime | None = None
 
 
+RETIRED = ("ops.built_returns", "ops.build_inputs", "reference.seed_versions")
+"""What the steps kept before this ledger: dropped when a warehouse first gets the ledger (its
+steps then redo their work once)."""
+
+
 def ensure_ledger(con: WarehouseConnection) -> None:
     if not con.table_exists("ops", "step_ledger"):
         for statement in DDL:
             con.execute(statement)
+        for table in RETIRED:
+            con.execute(f"drop table if exists {table}")
 
 
 def recorded(
