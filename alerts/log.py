@@ -40,6 +40,7 @@ class LogEntry:
 
 STEP = "alert"
 DELIVERED: tuple[LogStatus, ...] = ("sent", "uncertain")
+RUN = "run"
 
 
 def last_delivered(con: WarehouseConnection, cycle: Cycle) -> dict[str, tuple[str, LogStatus]]:
@@ -74,15 +75,22 @@ def record(con: WarehouseConnection, entries: Sequence[LogEntry]) -> None:
         ledger.record(con, STEP, cycle, rows, append=True)
 
 
+def record_run(con: WarehouseConnection, cycle: Cycle) -> None:
+    """The alert step has gone through every office of the cycle (item `run`): each either got
+    its alert, had nothing new, or is logged `failed` or `uncertain`."""
+    ledger.record(con, STEP, cycle.id, [ledger.Entry(RUN, "", "done")])
+
+
 def history(con: WarehouseConnection, status: LogStatus | None = None) -> list[LogEntry]:
     """Every alert logged (of one status), oldest first."""
     if not con.table_exists("ops", "step_ledger"):
         return []
     sql = (
         "select cycle, item, digest, outcome, detail, recorded_at from ops.step_ledger "
-        "where step = ?" + (" and outcome = ?" if status else "")
+        "where step = ? and item <> ?" + (" and outcome = ?" if status else "")
     )
-    rows = con.query(sql + " order by recorded_at, item", [STEP, *([status] if status else [])])
+    params = [STEP, RUN, *([status] if status else [])]
+    rows = con.query(sql + " order by recorded_at, item", params)
     out = []
     for cycle, office, fingerprint, outcome, detail, at in rows:
         d = json.loads(detail) if detail else {}

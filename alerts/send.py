@@ -20,7 +20,7 @@ from typing import Literal
 
 from alerts.compose import DEFAULT_FROM, AlertPlan, OfficeAlert, compose_alerts
 from alerts.contacts import read_contacts
-from alerts.log import AlertLog, LogEntry, LogStatus, last_delivered
+from alerts.log import AlertLog, LogEntry, LogStatus, last_delivered, record_run
 from alerts.queries import read_quality_issues, read_return_status
 from alerts.smtp import (
     DeliveryUncertain,
@@ -327,6 +327,8 @@ def send_alerts(
                     summary.outcomes.append(_outcome(alert, "failed", config_error))
             else:
                 _deliver(log, config, pending, summary, resending)
+        if not dry_run:
+            record_run(con, cycle)
     summary.outcomes.sort(key=lambda o: o.office_code)
     return summary
 

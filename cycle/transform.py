@@ -470,14 +470,16 @@ def _record_seed_versions(warehouse: Warehouse, versions: dict[str, str]) -> Non
 
 # -- running dbt ---------------------------------------------------------------------------------
 def _ensure_sources(warehouse: Warehouse) -> None:
-    """The raw layer and the quality layer dbt reads must exist, even before the first ingest
-    or the first validation (`marts.fct_quality_issues` is a view over quality.findings)."""
+    """The raw layer, the quality layer and the steps' ledger dbt reads must exist, even before
+    the first ingest or the first validation (`marts.fct_quality_issues` is a view over
+    quality.findings, `marts.fct_cycle_states` over the ledger)."""
     from expectations.findings import ensure_quality_layer
     from ingest.raw_layer import ensure_raw_layer
 
     with warehouse.connect() as con:
         ensure_raw_layer(con)
         ensure_quality_layer(con)
+        ledger.ensure_ledger(con)
 
 
 def _work_dir(warehouse: Warehouse) -> contextlib.AbstractContextManager[str]:
