@@ -1,6 +1,6 @@
 """Alerts: after a cycle's quality checks, each office (district before the July 2025 reform,
 province after it) gets one email about its own communes' and agencies' missing returns and
-data problems, sent once per change and logged in ops.alerts_sent."""
+data problems, sent once per change and logged in the step ledger (alerts.log)."""
 
 from alerts.compose import AlertPlan, OfficeAlert, compose_alerts
 from alerts.contacts import read_contacts, write_demo_contacts

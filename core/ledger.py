@@ -11,7 +11,7 @@ any. A failed step records nothing, so the next run redoes it. The cycle's state
 `outcome` is 'done' or the step's own word (an alert is `sent`, `uncertain`, `failed` or
 `dry_run`); `detail` is JSON the step keeps with the item (a report's index entry, an alert's
 recipients). Steps that need a history (alerts: every attempt is evidence) append; the others
-replace an item's row. Portable DDL for DuckDB and PostgreSQL.
+replace an item's row (`record`'s `append`). Portable DDL for DuckDB and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -54,10 +54,17 @@ class Entry:
     recorded_at: datetime | None = None
 
 
+RETIRED = ("ops.built_returns", "ops.build_inputs", "reference.seed_versions")
+"""What the steps kept before this ledger: dropped when a warehouse first gets the ledger (its
+steps then redo their work once)."""
+
+
 def ensure_ledger(con: WarehouseConnection) -> None:
     if not con.table_exists("ops", "step_ledger"):
         for statement in DDL:
             con.execute(statement)
+        for table in RETIRED:
+            con.execute(f"drop table if exists {table}")
 
 
 def recorded(
@@ -69,7 +76,10 @@ def recorded(
     """By item, the step's last entry for the cycle (among `outcomes` when given)."""
     if not con.table_exists("ops", "step_ledger"):
         return {}
-    sql = f"select item, digest, outcome, detail, recorded_at from {LEDGER} where step = ? and cycle = ?"
+    sql = (
+        f"select item, digest, outcome, detail, recorded_at from {LEDGER} "
+        "where step = ? and cycle = ?"
+    )
     params: list[Any] = [step, cycle]
     if outcomes is not None:
         if not outcomes:
@@ -100,11 +110,12 @@ def record(
     entries: Iterable[Entry],
     *,
     forget: Iterable[str] = (),
-    history: bool = False,
+    append: bool = False,
 ) -> None:
-    """Record the step's entries for the cycle; without `history`, each replaces the item's
-    earlier rows. `forget` removes items that are gone (a province with no rows left). Call it
-    inside the step's own transaction where the step writes to the warehouse."""
+    """Record the step's entries for the cycle: each replaces the item's earlier rows, or with
+    `append` is added to them (a history, or items just `reset`). `forget` removes items that
+    are gone (a province with no rows left). Call it inside the step's own transaction where the
+    step writes to the warehouse."""
     ensure_ledger(con)
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = [
@@ -119,22 +130,38 @@ def record(
         )
         for e in entries
     ]
-    if not history:
-        drop = sorted({row[2] for row in rows} | set(forget))
-        _delete_items(con, step, cycle, drop)
-    elif forget:
-        _delete_items(con, step, cycle, sorted(set(forget)))
+    drop = set(forget) if append else {row[2] for row in rows} | set(forget)
+    _delete_items(con, step, cycle, sorted(drop))
     con.insert_rows(LEDGER, COLUMNS, rows)
 
 
-def reset(con: WarehouseConnection, step: str, cycle: str | None = None) -> None:
-    """Forget what the step did (for a cycle, or every cycle): its next run redoes everything."""
+def recorded_every_cycle(
+    con: WarehouseConnection, step: str, prefix: str = ""
+) -> dict[tuple[str, str], Entry]:
+    """By (cycle, item), the step's last entry, for the items starting with `prefix`."""
+    if not con.table_exists("ops", "step_ledger"):
+        return {}
+    latest: dict[tuple[str, str], Entry] = {}
+    for cycle, item, digest, outcome, detail, at in con.query(
+        f"select cycle, item, digest, outcome, detail, recorded_at from {LEDGER} "
+        "where step = ? and item like ? order by recorded_at",
+        [step, prefix + "%"],
+    ):
+        latest[(str(cycle), str(item))] = Entry(
+            str(item), str(digest), str(outcome), json.loads(detail) if detail else {}, at
+        )
+    return latest
+
+
+def reset(con: WarehouseConnection, step: str, cycle: str | None = None, prefix: str = "") -> None:
+    """Forget what the step did (for a cycle or every cycle; the items starting with `prefix`):
+    its next run redoes it."""
     if not con.table_exists("ops", "step_ledger"):
         return
-    if cycle is None:
-        con.execute(f"delete from {LEDGER} where step = ?", [step])
-    else:
-        con.execute(f"delete from {LEDGER} where step = ? and cycle = ?", [step, cycle])
+    sql, params = f"delete from {LEDGER} where step = ? and item like ?", [step, prefix + "%"]
+    if cycle is not None:
+        sql, params = sql + " and cycle = ?", [*params, cycle]
+    con.execute(sql, params)
 
 
 _CHUNK = 500

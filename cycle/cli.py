@@ -236,6 +236,17 @@ def report(cycle: Cycle, settings: Settings) -> None:
 
 @main.command()
 @click.argument("cycle", type=CYCLE)
+@shared_options
+def status(cycle: Cycle, settings: Settings) -> None:
+    """Where each district and province of CYCLE stands: received, built, validated, reported,
+    alerted (from the warehouse's marts.fct_cycle_states)."""
+    from cycle.status import format_states, read_states
+
+    click.echo(format_states(cycle, read_states(settings, cycle)))
+
+
+@main.command()
+@click.argument("cycle", type=CYCLE)
 @click.option("--dry-run", is_flag=True, help="Print the emails instead of sending them.")
 @click.option(
     "--resend-uncertain",
