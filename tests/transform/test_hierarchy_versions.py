@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 import core.hierarchies
-from cycle import transform
 from alerts.compose import compose_alerts
 from alerts.contacts import read_contacts, write_demo_contacts
 from core.cycles import Cycle
 from core.hierarchies import hierarchy_versions
 from core.reference import reference
+from cycle import transform
 from ingest.pipeline import ingest_cycle
 from tests.conftest import set_received, write_csv
 from tests.transform.conftest import read, settings_under
