@@ -37,9 +37,6 @@ class HierarchyVersion:
     """The level right above communes: its agencies report, its offices receive alerts."""
     label_vi: str
     label_en: str
-    source: str
-    """The table of the published units this version is built from
-    (`scripts/build_admin_units.py`)."""
 
     @property
     def has_districts(self) -> bool:
@@ -61,7 +58,6 @@ def hierarchy_versions() -> tuple[HierarchyVersion, ...]:
             agency_level=r["agency_level"],  # type: ignore[arg-type]
             label_vi=r["label_vi"],
             label_en=r["label_en"],
-            source=r["source"],
         )
         for r in read_seed("hierarchies.csv")
     ]
