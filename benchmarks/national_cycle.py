@@ -315,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--warehouse takes a postgresql:// URL (the default is a DuckDB file)")
 
     from core.cycles import Cycle
-    from generator import generate_inbox
+    from devtools.generator import generate_inbox
 
     cycle = Cycle.parse(args.cycle)
     if not cycle.has_districts:
