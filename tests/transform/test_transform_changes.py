@@ -31,10 +31,15 @@ REBUILT_BY_PROVINCE = {
     "marts.fct_indicator_values": ["cycle", "unit_level", "unit_code", "indicator_code"],
     "marts.fct_return_status": ["cycle", "reporter_code"],
     "marts.fct_reporting_rates": ["cycle", "unit_level", "unit_code", "reporter_kind"],
-    "marts.qa_commune_checks": ["cycle", "unit_code"],
-    "marts.qa_element_checks": ["cycle", "reporter_code", "unit_code", "element_code"],
-    "marts.qa_expected_returns": ["cycle", "reporter_code"],
-    "marts.qa_indicator_checks": ["cycle", "unit_code", "indicator_code"],
+    "intermediate.int_communes_checked": ["cycle", "unit_code"],
+    "intermediate.int_element_values_checked": [
+        "cycle",
+        "reporter_code",
+        "unit_code",
+        "element_code",
+    ],
+    "intermediate.int_returns_checked": ["cycle", "reporter_code"],
+    "intermediate.int_indicator_values_checked": ["cycle", "unit_code", "indicator_code"],
 }
 
 
