@@ -8,7 +8,7 @@ with
 
 element_values as (
 
-    select * from {{ ref('int_element_values_expected') }}
+    select * from {{ ref('int_element_values_history') }}
     where {{ cycle_filter('cycle', province_column='province_code') }}
 
 ),
