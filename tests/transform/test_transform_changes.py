@@ -110,7 +110,7 @@ def test_a_failed_build_is_retried_by_the_next(
     rebuilt by the next run even though ingest has nothing new."""
     late_return(built_copy, "2023-Y")
     with Warehouse(built_copy.settings.warehouse).connect() as con:
-        before = con.query("select count(*) from ops.built_returns")
+        before = con.query("select count(*) from ops.step_ledger")
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("dbt died")
@@ -120,7 +120,7 @@ def test_a_failed_build_is_retried_by_the_next(
         run_transform(built_copy.settings, Cycle.parse("2023-Y"))
     monkeypatch.undo()
     with Warehouse(built_copy.settings.warehouse).connect() as con:
-        assert con.query("select count(*) from ops.built_returns") == before
+        assert con.query("select count(*) from ops.step_ledger") == before
 
     summary = run_transform(built_copy.settings, Cycle.parse("2023-Y"))
     assert summary.cycles_rebuilt == ["2023-Y", "2024-Y"] and summary.models_built > 0

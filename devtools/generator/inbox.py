@@ -24,8 +24,8 @@ from core.calendar import deadline
 from core.cycles import Cycle
 from core.reference import AGENCIES, SEEDS_DIR, AdminUnit, Reference, reference
 from core.text import fold_diacritics
-from generator.figures import CommuneModel, commune_figures
-from generator.files import Cell, ReturnFile, return_bytes
+from devtools.generator.figures import CommuneModel, commune_figures
+from devtools.generator.files import Cell, ReturnFile, return_bytes
 
 DEFAULT_DISTRICTS: tuple[str, ...] = ("047", "106", "402", "535", "874")
 """The districts of the five source plans (Trùng Khánh, Tam Đường, Như Xuân, Ba Tơ, Thanh Bình)."""
