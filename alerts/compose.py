@@ -266,7 +266,7 @@ def compose_alerts(
     A finding that only repeats that a reporter's return is missing (no element, no indicator,
     for a reporter already listed as missing) is not listed twice.
     """
-    level: UnitLevel = "district" if cycle.hierarchy == "pre_reform" else "province"
+    level: UnitLevel = cycle.version.agency_level
     office_column = "district_code" if level == "district" else "province_code"
     width = 3 if level == "district" else 2
     plan = AlertPlan(

@@ -131,7 +131,7 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
     for row in admin_rows:
         r = dict(zip(_ADMIN_COLUMNS, (clean(v) or None for v in row), strict=True))
         units[(r["unit_level"] or "", r["unit_code"] or "")] = r
-    parent = _parents(units, pre_reform=cycle.hierarchy == "pre_reform")
+    parent = _parents(units, has_districts=cycle.has_districts)
 
     base = hashlib.sha256(renderer)
     settings = (cycle.id, cycle.previous_comparable.id, cycle.hierarchy, cycle.is_annual)
@@ -171,12 +171,12 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
     )
 
 
-def _parents(units: Mapping[Key, Mapping[str, Any]], *, pre_reform: bool) -> dict[Key, Key]:
+def _parents(units: Mapping[Key, Mapping[str, Any]], *, has_districts: bool) -> dict[Key, Key]:
     """The report whose breakdown shows each unit: a commune in its district's (its province's
     after the reform), a district in its province's."""
     out: dict[Key, Key] = {}
     for (level, code), row in units.items():
-        if level == "commune" and pre_reform:
+        if level == "commune" and has_districts:
             above = ("district", row["district_code"])
         elif level in ("commune", "district"):
             above = ("province", row["province_code"])

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.cycles import Cycle
+from core.hierarchies import hierarchy_version
 from core.reference import AdminUnit, agency_name_vi
 from core.text import fold_diacritics
 from core.warehouse import Warehouse, WarehouseConnection
@@ -412,7 +413,8 @@ def units_to_report(
     """The reports of a cycle: every district (before the reform) and province among `found`
     (the units with indicator values or reporting rates), then the country; a province's
     districts follow it. `units` are the cycle's `dim_admin_units` rows by (level, code)."""
-    levels = ("district", "province") if hierarchy == "pre_reform" else ("province",)
+    has_districts = hierarchy_version(hierarchy).has_districts
+    levels = ("district", "province") if has_districts else ("province",)
     present = {key for key in found if key[0] in levels}
     provinces = sorted(code for level, code in present if level == "province")
     districts = sorted(code for level, code in present if level == "district")
@@ -677,7 +679,7 @@ class ReportBuilder:
         if r["reporter_kind"] != "agency":
             return self.name_by_code.get(code, code)
         unit_code, _, agency = code.partition("-")
-        level = "district" if self.marts.hierarchy == "pre_reform" else "province"
+        level = hierarchy_version(self.marts.hierarchy).agency_level
         row = self.units.get((level, unit_code))
         if row is None:
             return code
@@ -758,7 +760,7 @@ class ReportBuilder:
                 {c for lv, c in self.values if lv == "province"}
                 | {c for lv, c in self.rates if lv == "province"}
             )
-        if level == "province" and self.marts.hierarchy == "pre_reform":
+        if level == "province" and hierarchy_version(self.marts.hierarchy).has_districts:
             present = {c for lv, c in self.values if lv == "district"} | {
                 c for lv, c in self.rates if lv == "district"
             }
