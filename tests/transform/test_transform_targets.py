@@ -42,7 +42,8 @@ def test_target_chooses_the_schemas(
     nodes = result.result.nodes.values()
     written = {n.schema for n in nodes if n.resource_type in ("model", "seed")}
     assert written == {prefix + layer for layer in LAYERS}
-    # the sources are read where ingest, `cycle validate` and the steps write them, whatever the target
+    # the sources are read where ingest, `cycle validate` and the steps write them, whatever
+    # the target
     assert {s.schema for s in result.result.sources.values()} == {"raw", "quality", "ops"}
 
 
