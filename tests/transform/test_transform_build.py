@@ -114,8 +114,21 @@ def test_reporting_rates_count_the_return_status(built: BuiltWarehouse) -> None:
             assert row["reporting_rate"].iloc[0] == pytest.approx(
                 100 * rows["received"].sum() / len(rows)
             )
-    assert set(rates.loc[rates["cycle"] == "2025-Y", "unit_level"]) == {"province"}
-    assert set(rates.loc[rates["cycle"] == "2024-Y", "unit_level"]) == {"district", "province"}
+        # the country counts every return of the cycle
+        country = rates[
+            (rates["cycle"] == cycle_id)
+            & (rates["unit_level"] == "country")
+            & (rates["reporter_kind"] == kind)
+        ]
+        assert country[["expected_returns", "received_returns", "on_time_returns"]].values.tolist() == [
+            [len(group), group["received"].sum(), group["on_time"].sum()]
+        ]
+    assert set(rates.loc[rates["cycle"] == "2025-Y", "unit_level"]) == {"province", "country"}
+    assert set(rates.loc[rates["cycle"] == "2024-Y", "unit_level"]) == {
+        "district",
+        "province",
+        "country",
+    }
 
 
 def test_element_values_never_invent_a_figure(built: BuiltWarehouse) -> None:
