@@ -17,9 +17,20 @@ import numpy as np
 import pandas as pd
 
 from core.cycles import Cycle
-from core.reference import AGENCIES, SEEDS_DIR
+from core.reference import AGENCIES, SEEDS_DIR, AdminUnit, agency_name_vi
 from core.warehouse import Warehouse, WarehouseConnection
-from reports.load import MART_COLUMNS
+from reports.load import INPUTS
+
+MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    i.mart: (
+        *{"dim_admin_units": ("hierarchy",), "dim_indicators": ()}.get(i.mart, ("cycle",)),
+        *i.columns,
+    )
+    for i in INPUTS.values()
+}
+"""The columns the reports read, and those their filters name."""
+
+COUNTRY = {"unit_code": "VN", "name_vi": "Toàn quốc", "name_ascii": "Toan quoc"}
 
 TYPES: dict[str, dict[str, str]] = {
     "fct_indicator_values": {
@@ -28,8 +39,10 @@ TYPES: dict[str, dict[str, str]] = {
         "value": "double precision",
         "communes_included": "integer",
         "communes_in_force": "integer",
+        "coverage_pct": "double precision",
         "target_value": "double precision",
         "previous_value": "double precision",
+        "value_change": "double precision",
     },
     "fct_return_status": {
         "received": "boolean",
@@ -49,7 +62,6 @@ TYPES: dict[str, dict[str, str]] = {
         "observed_value": "double precision",
         "expected_value": "double precision",
     },
-    "dim_indicators": {"factor": "integer"},
 }
 
 # Typical proportions (numerator / denominator) and denominator sizes per indicator family.
@@ -146,18 +158,25 @@ def synthetic_marts(
         )
         values = _roll_up(commune_values, communes, indicators, cycle)
         prev = values_by_cycle.get(cycle.previous_comparable.id)
-        if prev is not None and prev["hierarchy"].iloc[0] == h:
+        if prev is not None:
+            # the same units: every unit in the same hierarchy, the country across the reform
+            same = (
+                prev
+                if cycle.previous_comparable.hierarchy == h
+                else prev[prev["unit_level"] == "country"]
+            )
             values = values.drop(columns="previous_value").merge(
-                prev[["unit_level", "unit_code", "indicator_code", "value"]].rename(
+                same[["unit_level", "unit_code", "indicator_code", "value"]].rename(
                     columns={"value": "previous_value"}
                 ),
                 on=["unit_level", "unit_code", "indicator_code"],
                 how="left",
             )
-        values_by_cycle[cycle.id] = values
-        status = _return_status(rng, communes, received, cycle)
+        values["value_change"] = values["value"] - values["previous_value"]
+        values_by_cycle[cycle.id] = values[list(MART_COLUMNS["fct_indicator_values"])]
+        status = _return_status(rng, communes, received, cycle, units)
         status_frames.append(status)
-        rate_frames.append(_rates(status, communes, cycle))
+        rate_frames.append(_rates(status, communes, cycle, units))
         issue_frames.append(
             _issues(
                 rng,
@@ -173,8 +192,25 @@ def synthetic_marts(
         "fct_return_status": pd.concat(status_frames, ignore_index=True),
         "fct_reporting_rates": pd.concat(rate_frames, ignore_index=True),
         "fct_quality_issues": pd.concat(issue_frames, ignore_index=True),
-        "dim_admin_units": admin[list(MART_COLUMNS["dim_admin_units"])],
-        "dim_indicators": indicators[list(MART_COLUMNS["dim_indicators"])],
+        "dim_admin_units": pd.concat(
+            [
+                admin,
+                pd.DataFrame(
+                    [
+                        {**COUNTRY, "hierarchy": h, "unit_level": "country"}
+                        for h in sorted(set(admin["hierarchy"]))
+                    ]
+                ),
+            ],
+            ignore_index=True,
+        )[list(MART_COLUMNS["dim_admin_units"])],
+        "dim_indicators": indicators.assign(
+            aggregation=indicators["denominator"].map(
+                lambda d: (
+                    "count" if d == "" else "share_of_communes" if d == "@communes" else "ratio"
+                )
+            )
+        )[list(MART_COLUMNS["dim_indicators"])],
     }
     return SyntheticMarts(max(cycles), frames, last_communes)
 
@@ -265,9 +301,10 @@ def _roll_up(
             "communes_in_force": 1,
         }
     )
-    levels = [("province", "province_code")]
+    levels = [("province", "province_code"), ("country", "country_code")]
     if cycle.has_districts:
         levels.insert(0, ("district", "district_code"))
+    cv["country_code"] = COUNTRY["unit_code"]
     rolled = [commune_rows]
     for level, key in levels:
         g = cv.groupby([key, "indicator_code"], as_index=False).agg(
@@ -288,9 +325,10 @@ def _roll_up(
     out = pd.concat(rolled, ignore_index=True)
     out["cycle"] = cycle.id
     out["hierarchy"] = cycle.hierarchy
+    out["coverage_pct"] = 100.0 * out["communes_included"] / out["communes_in_force"]
     _targets(out, cycle)
     out["previous_value"] = np.nan
-    return out[list(MART_COLUMNS["fct_indicator_values"])]
+    return out
 
 
 def _targets(out: pd.DataFrame, cycle: Cycle) -> None:
@@ -336,7 +374,11 @@ def _deadline(cycle: Cycle) -> date:
 
 
 def _return_status(
-    rng: np.random.Generator, communes: pd.DataFrame, received: np.ndarray, cycle: Cycle
+    rng: np.random.Generator,
+    communes: pd.DataFrame,
+    received: np.ndarray,
+    cycle: Cycle,
+    units: pd.DataFrame,
 ) -> pd.DataFrame:
     deadline = _deadline(cycle)
     agency_key = "district_code" if cycle.has_districts else "province_code"
@@ -364,6 +406,30 @@ def _return_status(
         }
     )
     frame = pd.concat([commune_rows, agencies], ignore_index=True)
+    by_code = units.set_index("unit_code")
+
+    def name(code: str, kind: str) -> str:
+        if kind == "commune":
+            return str(by_code.loc[code, "name_vi"])
+        unit_code, _, agency = code.partition("-")
+        row = by_code.loc[unit_code]
+        unit = AdminUnit(
+            hierarchy=cycle.hierarchy,
+            level="district" if cycle.has_districts else "province",
+            code=unit_code,
+            name_vi=str(row["name_vi"]),
+            name_ascii="",
+            unit_type_vi="",
+            area_type=None,
+            district_code=None,
+            province_code=str(row["province_code"]),
+            parent_code=None,
+        )
+        return agency_name_vi(agency, unit)
+
+    frame["reporter_name_vi"] = [
+        name(c, k) for c, k in zip(frame["reporter_code"], frame["reporter_kind"], strict=True)
+    ]
     n = len(frame)
     got = np.concatenate([received, rng.random(len(agencies)) >= 0.05])
     late_days = rng.integers(1, 20, n)
@@ -384,10 +450,13 @@ def _return_status(
     return frame[list(MART_COLUMNS["fct_return_status"])]
 
 
-def _rates(status: pd.DataFrame, communes: pd.DataFrame, cycle: Cycle) -> pd.DataFrame:
-    levels = [("province", "province_code")]
+def _rates(
+    status: pd.DataFrame, communes: pd.DataFrame, cycle: Cycle, units: pd.DataFrame
+) -> pd.DataFrame:
+    levels = [("province", "province_code"), ("country", "country_code")]
     if cycle.has_districts:
         levels.insert(0, ("district", "district_code"))
+    status = status.assign(country_code=COUNTRY["unit_code"])
     parts = []
     for level, key in levels:
         for kind in ("commune", "agency", "all"):
@@ -404,6 +473,11 @@ def _rates(status: pd.DataFrame, communes: pd.DataFrame, cycle: Cycle) -> pd.Dat
     out = pd.concat(parts, ignore_index=True)
     out["reporting_rate"] = 100.0 * out["received_returns"] / out["expected_returns"]
     out["timeliness_rate"] = 100.0 * out["on_time_returns"] / out["expected_returns"]
+    names = {
+        **units.set_index("unit_code")["name_vi"].to_dict(),
+        COUNTRY["unit_code"]: COUNTRY["name_vi"],
+    }
+    out["unit_name_vi"] = out["unit_code"].map(names)
     out["cycle"] = cycle.id
     return out[list(MART_COLUMNS["fct_reporting_rates"])]
 

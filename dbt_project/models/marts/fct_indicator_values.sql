@@ -136,6 +136,7 @@ final as (
         coalesce(targets.target_status, 'no_target') as target_status,
         cycles.previous_comparable_cycle,
         previous_values.value as previous_value,
+        indicator_values.value - previous_values.value as value_change,
         indicator_values.communes_compared,
         indicator_values.compared_value,
         indicator_values.compared_previous_value,
