@@ -45,7 +45,7 @@ units as (
         admin_units.valid_from,
         admin_units.valid_to,
         scoped_units.unit_code is not null as is_in_scope,
-        coalesce(scoped_units.communes_in_scope, 0) as communes_in_scope
+        {{ dbt.cast('coalesce(scoped_units.communes_in_scope, 0)', dbt.type_int()) }} as communes_in_scope
 
     from admin_units
     left join districts
