@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from core.cycles import Cycle
 from core.reference import AGENCIES, SEEDS_DIR, AdminUnit, agency_name_vi
@@ -32,37 +33,23 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
 
 COUNTRY = {"unit_code": "VN", "name_vi": "Toàn quốc", "name_ascii": "Toan quoc"}
 
+
+def _contract_types() -> dict[str, dict[str, str]]:
+    """Each mart's column types, as its dbt contract declares them."""
+    path = SEEDS_DIR.parent / "models" / "marts" / "_marts__models.yml"
+    models = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
+    return {m["name"]: {c["name"]: c["data_type"] for c in m["columns"]} for m in models}
+
+
 TYPES: dict[str, dict[str, str]] = {
-    "fct_indicator_values": {
-        "numerator": "double precision",
-        "denominator": "double precision",
-        "value": "double precision",
-        "communes_included": "integer",
-        "communes_in_force": "integer",
-        "coverage_pct": "double precision",
-        "target_value": "double precision",
-        "previous_value": "double precision",
-        "value_change": "double precision",
-    },
-    "fct_return_status": {
-        "received": "boolean",
-        "on_time": "boolean",
-        "superseded_count": "integer",
-        "rejected_rows": "integer",
-        "submitted_on": "date",
-    },
-    "fct_reporting_rates": {
-        "expected_returns": "integer",
-        "received_returns": "integer",
-        "on_time_returns": "integer",
-        "reporting_rate": "double precision",
-        "timeliness_rate": "double precision",
-    },
+    **_contract_types(),
+    # a view over the findings `cycle validate` writes (expectations/findings.py)
     "fct_quality_issues": {
         "observed_value": "double precision",
         "expected_value": "double precision",
     },
 }
+
 
 # Typical proportions (numerator / denominator) and denominator sizes per indicator family.
 _DENOMINATOR_SIZE = {
@@ -580,15 +567,15 @@ def write_marts(
 
 def _typed(mart: str, frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[list(MART_COLUMNS[mart])].copy()
-    for column, sql_type in TYPES.get(mart, {}).items():
-        if sql_type == "integer":
+    for column in out.columns:
+        sql_type = TYPES.get(mart, {}).get(column, "varchar")
+        if sql_type in ("integer", "bigint"):
             out[column] = pd.to_numeric(out[column]).round().astype("Int64")
         elif sql_type == "double precision":
             out[column] = pd.to_numeric(out[column]).astype("Float64")
         elif sql_type == "boolean":
             out[column] = out[column].astype("boolean")
-    for column in out.columns:
-        if column not in TYPES.get(mart, {}):
+        else:
             out[column] = pd.Series(
                 [_blank_to_null(v) for v in out[column].tolist()], index=out.index, dtype=object
             )
