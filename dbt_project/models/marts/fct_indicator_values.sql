@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='append_new_columns', meta={'rebuild_by_province': true}) }}
 -- Indicator values of every unit in force (and in scope) in a cycle, like for like, with their
 -- coverage, the plan target and its status, and the previous comparable cycle; and of the
 -- country, summed from every province of the cycle (whichever provinces this run rebuilds:

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='append_new_columns', meta={'rebuild_by_province': true}) }}
 -- Reporting rate (received / expected) and timeliness (received on time / expected) of every
 -- district (before the reform), province and the country, for communes, agencies and all
 -- reporters. A district's agencies count for the district and its province. The country counts
