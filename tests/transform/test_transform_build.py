@@ -120,9 +120,9 @@ def test_reporting_rates_count_the_return_status(built: BuiltWarehouse) -> None:
             & (rates["unit_level"] == "country")
             & (rates["reporter_kind"] == kind)
         ]
-        assert country[["expected_returns", "received_returns", "on_time_returns"]].values.tolist() == [
-            [len(group), group["received"].sum(), group["on_time"].sum()]
-        ]
+        assert country[
+            ["expected_returns", "received_returns", "on_time_returns"]
+        ].values.tolist() == [[len(group), group["received"].sum(), group["on_time"].sum()]]
     assert set(rates.loc[rates["cycle"] == "2025-Y", "unit_level"]) == {"province", "country"}
     assert set(rates.loc[rates["cycle"] == "2024-Y", "unit_level"]) == {
         "district",

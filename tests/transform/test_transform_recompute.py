@@ -37,7 +37,9 @@ def mart_values(built: BuiltWarehouse) -> pd.DataFrame:
     )
 
 
-def test_district_province_and_country_values_equal_the_recomputation(built: BuiltWarehouse) -> None:
+def test_district_province_and_country_values_equal_the_recomputation(
+    built: BuiltWarehouse,
+) -> None:
     expected = recompute_indicator_values(
         built.settings, built.generated.expected_reporters, reference()
     )
