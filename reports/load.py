@@ -66,78 +66,44 @@ class MartInput:
         )
 
 
+def columns(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
+
+
 INPUTS: dict[str, MartInput] = {
     "indicator_values": MartInput(
         "fct_indicator_values",
-        (
-            "unit_level",
-            "unit_code",
-            "indicator_code",
-            "numerator",
-            "denominator",
-            "value",
-            "communes_included",
-            "communes_in_force",
-            "coverage_pct",
-            "plan_id",
-            "target_comparator",
-            "target_value",
-            "target_status",
-            "previous_value",
-            "value_change",
+        columns(
+            "unit_level unit_code indicator_code numerator denominator value communes_included"
+            " communes_in_force coverage_pct plan_id target_comparator target_value"
+            " target_status previous_value value_change"
         ),
         "cycle = ?",
         groups=("unit_level", "unit_code"),
     ),
     "return_status": MartInput(
         "fct_return_status",
-        (
-            "reporter_code",
-            "reporter_kind",
-            "reporter_name_vi",
-            "unit_code",
-            "district_code",
-            "province_code",
-            "received",
-            "on_time",
-            "submitted_on",
-            "superseded_count",
-            "rejected_rows",
+        columns(
+            "reporter_code reporter_kind reporter_name_vi unit_code district_code province_code"
+            " received on_time submitted_on superseded_count rejected_rows"
         ),
         "cycle = ?",
         groups=("reporter_kind", "reporter_code", "district_code", "province_code"),
     ),
     "reporting_rates": MartInput(
         "fct_reporting_rates",
-        (
-            "unit_level",
-            "unit_code",
-            "unit_name_vi",
-            "reporter_kind",
-            "expected_returns",
-            "received_returns",
-            "on_time_returns",
-            "reporting_rate",
-            "timeliness_rate",
+        columns(
+            "unit_level unit_code unit_name_vi reporter_kind expected_returns received_returns"
+            " on_time_returns reporting_rate timeliness_rate"
         ),
         "cycle = ?",
         groups=("unit_level", "unit_code"),
     ),
     "quality_issues": MartInput(
         "fct_quality_issues",
-        (
-            "rule_id",
-            "severity",
-            "reporter_code",
-            "unit_code",
-            "district_code",
-            "province_code",
-            "element_code",
-            "indicator_code",
-            "observed_value",
-            "expected_value",
-            "message_vi",
-            "message_en",
+        columns(
+            "rule_id severity reporter_code unit_code district_code province_code element_code"
+            " indicator_code observed_value expected_value message_vi message_en"
         ),
         "cycle = ?",
         groups=("district_code", "province_code"),
@@ -145,22 +111,13 @@ INPUTS: dict[str, MartInput] = {
     ),
     "admin_units": MartInput(
         "dim_admin_units",
-        ("unit_level", "unit_code", "name_vi", "name_ascii", "district_code", "province_code"),
+        columns("unit_level unit_code name_vi name_ascii district_code province_code"),
         "hierarchy = ?",
         params=lambda cycle: [cycle.hierarchy],
     ),
     "indicators": MartInput(
         "dim_indicators",
-        (
-            "indicator_code",
-            "name_vi",
-            "name_en",
-            "unit",
-            "numerator",
-            "denominator",
-            "aggregation",
-            "better",
-        ),
+        columns("indicator_code name_vi name_en unit numerator denominator aggregation better"),
         params=lambda cycle: [],
     ),
 }
