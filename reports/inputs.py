@@ -18,6 +18,7 @@ from typing import Any
 
 from core.cycles import Cycle
 from core.warehouse import Warehouse, WarehouseConnection
+from reports.errors import MissingMarts
 from reports.load import INPUTS, UnitRef, check_marts, units_to_report
 
 Key = tuple[str, str]
@@ -72,7 +73,12 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
     for row in admin_rows:
         r = dict(zip(admin.columns, row, strict=True))
         units[(r["unit_level"], r["unit_code"])] = r
-    country = next(key for key in units if key[0] == "country")
+    country = next((key for key in units if key[0] == "country"), None)
+    if country is None:  # built before the marts held the country
+        raise MissingMarts(
+            f"Kho dữ liệu {wh.describe()} thiếu hàng toàn quốc / lacks the country's rows"
+            f" (chạy / run `cycle transform {cycle.id} --full-refresh`)"
+        )
     parent = _parents(units, pre_reform=cycle.hierarchy == "pre_reform")
 
     base = hashlib.sha256(renderer)

@@ -11,6 +11,7 @@ from report_support import CYCLE, DISTRICT, POST_CYCLE, PROVINCE, Planted
 
 from core.cycles import Cycle
 from core.warehouse import Warehouse
+from reports.errors import MissingMarts
 from reports.inputs import read_inputs
 from reports.load import ReportBuilder, load_cycle
 
@@ -37,6 +38,13 @@ def changed_by(url: str, *updates: str, renderer: bytes = RENDERER) -> set[tuple
     after = read_inputs(url, CYCLE, renderer).digests
     assert after.keys() == before.keys()
     return {key for key, digest in after.items() if digest != before[key]}
+
+
+def test_a_warehouse_built_before_the_country_rows_says_to_rebuild(copy: str) -> None:
+    with Warehouse(copy).connect() as con:
+        con.execute("delete from marts.dim_admin_units where unit_level = 'country'")
+    with pytest.raises(MissingMarts, match="--full-refresh"):
+        read_inputs(copy, CYCLE, RENDERER)
 
 
 def test_every_report_of_the_cycle_has_its_own_digest(copy: str) -> None:
