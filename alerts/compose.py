@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.policy
 import hashlib
-import html
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -22,10 +21,12 @@ from email.headerregistry import BaseHeader, HeaderRegistry, UniqueUnstructuredH
 from email.message import EmailMessage
 from email.policy import EmailPolicy, Policy
 from email.utils import formatdate
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.contacts import Contact, ContactBook, display_name, in_sentence
 from core.cycles import Cycle
@@ -36,11 +37,8 @@ Value = int | float | str | None
 GroupKind = Literal["commune", "agency", "unit"]
 
 DEFAULT_FROM = "CT-TE <ct-te.noreply@example.gov.vn>"
-SUBJECT_TAG = "CT-TE"
-"""Chương trình hành động vì trẻ em: the programme of action for children."""
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1}
-_SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 _KIND_ORDER = {"commune": 0, "agency": 1, "unit": 2}
 _AGENCY_ORDER = {"health": 0, "education": 1, "police": 2}
 
@@ -112,11 +110,11 @@ class OfficeAlert:
 
     @cached_property
     def text(self) -> str:
-        return render_text(self)
+        return render("alert.txt.j2", self)
 
     @cached_property
     def html(self) -> str:
-        return render_html(self)
+        return render("alert.html.j2", self)
 
     @cached_property
     def message(self) -> EmailMessage:
@@ -133,6 +131,20 @@ class OfficeAlert:
     @property
     def finding_count(self) -> int:
         return sum(len(r.findings) for r in self.reporters)
+
+    @property
+    def error_count(self) -> int:
+        return sum(f.severity == "error" for r in self.reporters for f in r.findings)
+
+    @property
+    def warning_count(self) -> int:
+        return self.finding_count - self.error_count
+
+    @property
+    def deadline(self) -> date | None:
+        """The reporters' deadline when they share one."""
+        deadlines = {r.deadline for r in self.reporters if r.deadline}
+        return deadlines.pop() if len(deadlines) == 1 else None
 
 
 @dataclass
@@ -254,7 +266,7 @@ def compose_alerts(
     A finding that only repeats that a reporter's return is missing (no element, no indicator,
     for a reporter already listed as missing) is not listed twice.
     """
-    level: UnitLevel = "district" if cycle.hierarchy == "pre_reform" else "province"
+    level: UnitLevel = cycle.version.agency_level
     office_column = "district_code" if level == "district" else "province_code"
     width = 3 if level == "district" else 2
     plan = AlertPlan(
@@ -414,51 +426,41 @@ def _office_alert(
     return alert
 
 
-# -- wording ----------------------------------------------------------------------------------
+# -- wording: alerts/templates/ (wording.j2 holds the sentences) ------------------------------
+
+_TEMPLATES = Path(__file__).parent / "templates"
 
 
-def cycle_label_vi(cycle: Cycle) -> str:
-    return f"6 tháng đầu năm {cycle.year}" if cycle.kind == "H1" else f"năm {cycle.year}"
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        vi_date=_vi_date,
+        vi_value=_vi_value,
+        en_value=_en_value,
+        in_sentence=in_sentence,
+        text=str,  # see alert.html.j2
+    )
+    env.globals["describe"] = _subject_of_finding
+    return env
 
 
-def cycle_label_en(cycle: Cycle) -> str:
-    return f"first half of {cycle.year}" if cycle.kind == "H1" else f"year {cycle.year}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def counts_vi(alert: OfficeAlert) -> str:
-    parts = []
-    if alert.missing_count:
-        parts.append(f"{alert.missing_count} báo cáo chưa nộp")
-    if alert.finding_count:
-        parts.append(f"{alert.finding_count} lỗi số liệu")
-    return ", ".join(parts)
-
-
-def counts_en(alert: OfficeAlert) -> str:
-    parts = []
-    if alert.missing_count:
-        parts.append(_plural(alert.missing_count, "missing return"))
-    if alert.finding_count:
-        parts.append(_plural(alert.finding_count, "data problem"))
-    return ", ".join(parts)
+def render(template: str, alert: OfficeAlert) -> str:
+    return _environment().get_template(template).render(alert=alert)
 
 
 def subject(alert: OfficeAlert) -> str:
     """'[CT-TE 2024-Y] Huyện Như Xuân: 3 báo cáo chưa nộp, 5 lỗi số liệu / 3 missing returns,
     5 data problems'."""
-    return (
-        f"[{SUBJECT_TAG} {alert.cycle.id}] {alert.office_name}: "
-        f"{counts_vi(alert)} / {counts_en(alert)}"
-    )
-
-
-def _severity_counts(alert: OfficeAlert) -> tuple[int, int]:
-    errors = sum(f.severity == "error" for r in alert.reporters for f in r.findings)
-    return errors, alert.finding_count - errors
+    wording: Any = _environment().get_template("wording.j2").module
+    return str(wording.subject(alert))
 
 
 def _vi_date(day: date | None) -> str:
@@ -500,179 +502,6 @@ def _subject_of_finding(finding: Finding, items: ReporterItems, lang: str) -> st
         name = (indicator.name_vi if lang == "vi" else indicator.name_en) if indicator else None
         parts.append(f"{finding.indicator_code} {name}" if name else finding.indicator_code)
     return " · ".join(parts)
-
-
-def _addressee(alert: OfficeAlert) -> str:
-    if alert.contact and alert.contact.office_name:
-        return alert.contact.office_name
-    return f"Cơ quan theo dõi công tác trẻ em {in_sentence(alert.office_name)}"
-
-
-def _common_deadline(alert: OfficeAlert) -> date | None:
-    deadlines = {r.deadline for r in alert.reporters if r.deadline}
-    return deadlines.pop() if len(deadlines) == 1 else None
-
-
-def _kind_vi(items: ReporterItems) -> str:
-    return {"commune": "mã xã", "agency": "mã cơ quan", "unit": "mã đơn vị"}[items.kind]
-
-
-FIX_VI = (
-    "Cách khắc phục: đơn vị báo cáo (xã hoặc cơ quan) gửi lại báo cáo đã sửa cho toàn bộ đơn vị "
-    "báo cáo, gồm đủ tất cả số liệu của kỳ, không chỉ các số liệu được sửa: báo cáo gửi sau thay "
-    "thế toàn bộ báo cáo gửi trước. Đơn vị chưa nộp báo cáo đề nghị nộp ngay."
-)
-FIX_EN = (
-    "How to fix: send a corrected return for the whole reporter (commune or agency), with all "
-    "its figures for the cycle, not only the corrected ones: a later return replaces the earlier "
-    "one as a whole. Reporters whose return is missing should send it now."
-)
-
-
-def _intro_vi(alert: OfficeAlert) -> list[str]:
-    errors, warnings = _severity_counts(alert)
-    parts = [f"{errors} lỗi"] * bool(errors) + [f"{warnings} cảnh báo"] * bool(warnings)
-    detail = f" ({', '.join(parts)})" if parts else ""
-    lines = [
-        f"Kính gửi: {_addressee(alert)}",
-        "",
-        f"Kết quả kiểm tra số liệu kỳ báo cáo {alert.cycle.id} ({cycle_label_vi(alert.cycle)}) "
-        f"của Chương trình hành động vì trẻ em: {alert.office_name} (mã {alert.office_code}) có "
-        f"{counts_vi(alert)}{detail} tại {len(alert.reporters)} xã/cơ quan, liệt kê dưới đây.",
-    ]
-    deadline = _common_deadline(alert)
-    if deadline:
-        lines.append(f"Hạn nộp báo cáo kỳ này: {_vi_date(deadline)}.")
-    return lines
-
-
-def _summary_en(alert: OfficeAlert) -> list[str]:
-    errors, warnings = _severity_counts(alert)
-    parts = [_plural(errors, "error")] * bool(errors) + [_plural(warnings, "warning")] * bool(
-        warnings
-    )
-    detail = f" ({', '.join(parts)})" if parts else ""
-    lines = [
-        f"{alert.office_name} ({alert.office_code}), cycle {alert.cycle.id} "
-        f"({cycle_label_en(alert.cycle)}): {counts_en(alert)}{detail} in "
-        f"{len(alert.reporters)} "
-        f"{'commune/agency' if len(alert.reporters) == 1 else 'communes/agencies'}.",
-    ]
-    for items in alert.reporters:
-        parts = []
-        if items.missing:
-            due = f", due {items.deadline.isoformat()}" if items.deadline else ""
-            parts.append(f"return missing{due}")
-        for f in items.findings:
-            about = _subject_of_finding(f, items, "en")
-            parts.append(
-                f"{f.severity} {f.rule_id}{f' [{about}]' if about else ''}: {f.message_en} "
-                f"(observed {_en_value(f.observed_value)}, expected {_en_value(f.expected_value)})"
-            )
-        lines.append(f"- {items.name} ({items.code}): " + "; ".join(parts))
-    return lines
-
-
-def render_text(alert: OfficeAlert) -> str:
-    lines = [*_intro_vi(alert), ""]
-    for number, items in enumerate(alert.reporters, start=1):
-        lines.append(f"{number}. {items.name} ({_kind_vi(items)} {items.code})")
-        if items.missing:
-            deadline = f" Hạn nộp: {_vi_date(items.deadline)}." if items.deadline else ""
-            lines.append(f"   - CHƯA NỘP BÁO CÁO.{deadline}")
-        for f in items.findings:
-            about = _subject_of_finding(f, items, "vi")
-            lines.append(
-                f"   - [{_SEVERITY_VI.get(f.severity, f.severity)}] "
-                f"{about + ': ' if about else ''}{f.message_vi}"
-            )
-            lines.append(
-                f"     Giá trị báo cáo: {_vi_value(f.observed_value)}; "
-                f"giá trị hợp lý: {_vi_value(f.expected_value)} (quy tắc {f.rule_id})"
-            )
-        lines.append("")
-    lines += [
-        FIX_VI,
-        "",
-        "-" * 72,
-        "English summary",
-        *_summary_en(alert),
-        "",
-        FIX_EN,
-        "",
-        _footer_vi(alert),
-        _footer_en(alert),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _footer_vi(alert: OfficeAlert) -> str:
-    return (
-        f"Thư được gửi tự động sau bước kiểm tra chất lượng số liệu, chỉ gồm các xã và cơ "
-        f"quan thuộc {alert.office_name}."
-    )
-
-
-def _footer_en(alert: OfficeAlert) -> str:
-    return (
-        f"Sent automatically after the data-quality checks; it covers only the communes and "
-        f"agencies of {alert.office_name}."
-    )
-
-
-def render_html(alert: OfficeAlert) -> str:
-    e = html.escape
-    cell = 'style="border:1px solid #bbb;padding:4px 6px;vertical-align:top"'
-    intro = _intro_vi(alert)
-    out = [
-        '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">',
-        f"<title>{e(alert.subject)}</title></head>",
-        '<body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222">',
-        f"<p>{e(intro[0])}</p>",
-        *(f"<p>{e(line)}</p>" for line in intro[2:]),
-    ]
-    for number, items in enumerate(alert.reporters, start=1):
-        out.append(
-            f'<h3 style="margin:18px 0 6px">{number}. {e(items.name)} '
-            f'<span style="font-weight:normal">({e(_kind_vi(items))} {e(items.code)})'
-            f"</span></h3>"
-        )
-        if items.missing:
-            deadline = f" Hạn nộp: {_vi_date(items.deadline)}." if items.deadline else ""
-            out.append(
-                f'<p style="color:#b00020"><strong>Chưa nộp báo cáo.</strong>{e(deadline)}</p>'
-            )
-        if items.findings:
-            out.append(
-                '<table style="border-collapse:collapse">'
-                f"<tr><th {cell}>Mức độ</th><th {cell}>Đơn vị / số liệu</th>"
-                f"<th {cell}>Nội dung</th><th {cell}>Giá trị báo cáo</th>"
-                f"<th {cell}>Giá trị hợp lý</th><th {cell}>Quy tắc</th></tr>"
-            )
-            for f in items.findings:
-                colour = "#b00020" if f.severity == "error" else "#8a6d00"
-                out.append(
-                    f'<tr><td {cell}><span style="color:{colour}">'
-                    f"{e(_SEVERITY_VI.get(f.severity, f.severity))}</span></td>"
-                    f"<td {cell}>{e(_subject_of_finding(f, items, 'vi'))}</td>"
-                    f"<td {cell}>{e(f.message_vi)}</td>"
-                    f'<td {cell} align="right">{e(_vi_value(f.observed_value))}</td>'
-                    f'<td {cell} align="right">{e(_vi_value(f.expected_value))}</td>'
-                    f"<td {cell}><code>{e(f.rule_id)}</code></td></tr>"
-                )
-            out.append("</table>")
-    summary = _summary_en(alert)
-    out += [
-        f"<p><strong>{e(FIX_VI)}</strong></p>",
-        '<hr><div lang="en"><h3>English summary</h3>',
-        f"<p>{e(summary[0])}</p><ul>",
-        *(f"<li>{e(line[2:])}</li>" for line in summary[1:]),
-        f"</ul><p><strong>{e(FIX_EN)}</strong></p></div>",
-        f'<p style="color:#666;font-size:12px">{e(_footer_vi(alert))}<br>'
-        f"{e(_footer_en(alert))}</p>",
-        "</body></html>",
-    ]
-    return "\n".join(out) + "\n"
 
 
 class _Subject(UniqueUnstructuredHeader, BaseHeader):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.cycles import Hierarchy
+from core.hierarchies import hierarchy_version, hierarchy_versions
 from core.reference import AdminUnit, UnitLevel, reference
 from core.text import fold_diacritics
 
@@ -105,8 +106,8 @@ def write_demo_contacts(
 ) -> Path:
     """Write a plausible contacts file for the given offices (addresses under example.gov.vn).
 
-    A 3-digit code is a district office (pre-reform); a 2-digit code a province office, read in
-    the post-reform hierarchy when the province exists there. `hierarchy` forces one.
+    A 3-digit code is a district office; a 2-digit code a province office, read in the latest
+    hierarchy version where the unit exists. `hierarchy` forces one.
     """
     units = [_office_unit(str(code).strip(), hierarchy) for code in unit_codes]
     units = list({(u.hierarchy, u.code): u for u in units}.values())
@@ -138,16 +139,9 @@ def in_sentence(name_vi: str) -> str:
 
 def _office_unit(code: str, hierarchy: Hierarchy | None) -> AdminUnit:
     ref = reference()
-    candidates: list[tuple[Hierarchy, UnitLevel]]
-    if len(code) == 3:
-        candidates = [("pre_reform", "district")]
-    else:
-        candidates = [("post_reform", "province"), ("pre_reform", "province")]
-    if hierarchy is not None:
-        candidates = [(h, lv) for h, lv in candidates if h == hierarchy]
-    for h, level in candidates:
-        unit = ref.unit(h, level, code)
-        if unit is not None:
+    level: UnitLevel = "district" if len(code) == 3 else "province"
+    for version in reversed(hierarchy_versions()):  # the latest version first
+        if hierarchy in (None, version.id) and (unit := ref.unit(version.id, level, code)):
             return unit
     raise ValueError(f"{code!r} is no district (3 digits) or province (2 digits) office code")
 
@@ -156,8 +150,9 @@ def _demo_office(unit: AdminUnit) -> tuple[str, str]:
     """The office that follows up children's reporting, and its mailbox prefix."""
     if unit.level == "district":
         return f"Phòng Lao động - Thương binh và Xã hội {in_sentence(unit.name_vi)}", "ldtbxh"
-    if unit.hierarchy == "post_reform":
-        # Since March 2025 child protection belongs to the health sector (Sở Y tế).
+    if hierarchy_version(unit.hierarchy).agency_level == "province":
+        # Since March 2025, before the province became the agency level in July, child
+        # protection belongs to the health sector (Sở Y tế).
         return f"Sở Y tế {in_sentence(unit.name_vi)}", "syt"
     return f"Sở Lao động - Thương binh và Xã hội {in_sentence(unit.name_vi)}", "sldtbxh"
 

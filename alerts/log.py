@@ -1,57 +1,27 @@
-"""`ops.alerts_sent`: every alert sent, attempted or previewed, one row per office and run.
+"""Every alert sent, attempted or previewed, one row per office and run, in core.ledger (step
+"alert", item the office's code, digest the alert's fingerprint, outcome its status; the
+recipients, subject, counts and error in `detail`). Alerts keep their history: every attempt is
+evidence of what an office was told.
 
-The last row with status `sent` for an office and cycle holds the fingerprint its office has
-seen; a run whose fingerprint for that office is the same sends nothing. `uncertain` (the server
-took the whole message but its reply was lost: it may have arrived) counts as seen too, so that
-it is not sent twice unasked; `dry_run` and `failed` rows never count. Portable DDL for DuckDB
-and PostgreSQL.
+The last `sent` entry for an office and cycle holds the fingerprint its office has seen; a run
+whose fingerprint for that office is the same sends nothing. `uncertain` (the server took the
+whole message but its reply was lost: it may have arrived) counts as seen too, so that it is not
+sent twice unasked; `dry_run` and `failed` entries never count.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-import pandas as pd
-
+from core import ledger
 from core.cycles import Cycle
 from core.warehouse import WarehouseConnection
 
 LogStatus = Literal["sent", "failed", "dry_run", "uncertain"]
-
-ALERTS_SENT_COLUMNS = (
-    "cycle",
-    "office_code",
-    "recipients",
-    "subject",
-    "fingerprint",
-    "finding_count",
-    "missing_count",
-    "sent_at",
-    "status",
-    "error",
-)
-
-DDL = (
-    "create schema if not exists ops",
-    """
-    create table if not exists ops.alerts_sent (
-        cycle varchar not null,
-        office_code varchar not null,
-        recipients varchar,
-        subject varchar,
-        fingerprint varchar not null,
-        finding_count integer not null,
-        missing_count integer not null,
-        sent_at timestamp not null,
-        status varchar not null,
-        error varchar
-    )
-    """,
-)
-"""`sent_at` is UTC. `recipients` is the `;`-separated list the message went to."""
 
 
 @dataclass(frozen=True)
@@ -68,50 +38,77 @@ class LogEntry:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def ensure_alerts_log(con: WarehouseConnection) -> None:
-    if con.table_exists("ops", "alerts_sent"):
-        return
-    for statement in DDL:
-        con.execute(statement)
+STEP = "alert"
+DELIVERED: tuple[LogStatus, ...] = ("sent", "uncertain")
+RUN = "run"
 
 
 def last_delivered(con: WarehouseConnection, cycle: Cycle) -> dict[str, tuple[str, LogStatus]]:
     """office_code -> fingerprint and status (`sent` or `uncertain`) of the last alert that
     went to the office's server for the cycle."""
-    rows = con.query(
-        "select office_code, fingerprint, status from ops.alerts_sent "
-        "where cycle = ? and status in ('sent', 'uncertain') order by sent_at",
-        [cycle.id],
-    )
     return {
-        str(office): (str(fingerprint), "uncertain" if status == "uncertain" else "sent")
-        for office, fingerprint, status in rows
+        office: (e.digest, "uncertain" if e.outcome == "uncertain" else "sent")
+        for office, e in ledger.recorded(con, STEP, cycle.id, DELIVERED).items()
     }
 
 
 def record(con: WarehouseConnection, entries: Sequence[LogEntry]) -> None:
     """Log alerts in one statement (one round trip, one commit)."""
-    if not entries:
-        return
-    frame = pd.DataFrame(
-        [
-            [
-                e.cycle,
+    for cycle in sorted({e.cycle for e in entries}):
+        rows = [
+            ledger.Entry(
                 e.office_code,
-                "; ".join(e.recipients),
-                e.subject,
                 e.fingerprint,
-                e.finding_count,
-                e.missing_count,
-                e.at.astimezone(UTC).replace(tzinfo=None),
                 e.status,
-                e.error,
-            ]
+                {
+                    "recipients": "; ".join(e.recipients),
+                    "subject": e.subject,
+                    "finding_count": e.finding_count,
+                    "missing_count": e.missing_count,
+                    "error": e.error,
+                },
+                e.at.astimezone(UTC).replace(tzinfo=None),
+            )
             for e in entries
-        ],
-        columns=list(ALERTS_SENT_COLUMNS),
+            if e.cycle == cycle
+        ]
+        ledger.record(con, STEP, cycle, rows, append=True)
+
+
+def record_run(con: WarehouseConnection, cycle: Cycle) -> None:
+    """The alert step has gone through every office of the cycle (item `run`): each either got
+    its alert, had nothing new, or is logged `failed` or `uncertain`."""
+    ledger.record(con, STEP, cycle.id, [ledger.Entry(RUN, "", "done")])
+
+
+def history(con: WarehouseConnection, status: LogStatus | None = None) -> list[LogEntry]:
+    """Every alert logged (of one status), oldest first."""
+    if not con.table_exists("ops", "step_ledger"):
+        return []
+    sql = (
+        "select cycle, item, digest, outcome, detail, recorded_at from ops.step_ledger "
+        "where step = ? and item <> ?" + (" and outcome = ?" if status else "")
     )
-    con.insert_df("ops.alerts_sent", frame)
+    params = [STEP, RUN, *([status] if status else [])]
+    rows = con.query(sql + " order by recorded_at, item", params)
+    out = []
+    for cycle, office, fingerprint, outcome, detail, at in rows:
+        d = json.loads(detail) if detail else {}
+        out.append(
+            LogEntry(
+                str(cycle),
+                str(office),
+                tuple(r for r in str(d.get("recipients") or "").split("; ") if r),
+                str(d.get("subject") or ""),
+                str(fingerprint),
+                int(d.get("finding_count") or 0),
+                int(d.get("missing_count") or 0),
+                outcome,
+                d.get("error"),
+                at,
+            )
+        )
+    return out
 
 
 class AlertLog:

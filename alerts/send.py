@@ -20,7 +20,7 @@ from typing import Literal
 
 from alerts.compose import DEFAULT_FROM, AlertPlan, OfficeAlert, compose_alerts
 from alerts.contacts import read_contacts
-from alerts.log import AlertLog, LogEntry, LogStatus, ensure_alerts_log, last_delivered
+from alerts.log import AlertLog, LogEntry, LogStatus, last_delivered, record_run
 from alerts.queries import read_quality_issues, read_return_status
 from alerts.smtp import (
     DeliveryUncertain,
@@ -210,7 +210,7 @@ class AlertSummary:
             lines.append(f"  {outcome.office_code}: {outcome.error}")
         for problem in self.problems:
             lines.append(f"  ! {problem}")
-        lines.append(f"  nhật ký / log: ops.alerts_sent in {self.warehouse}")
+        lines.append(f"  nhật ký / log: ops.step_ledger (step alert) in {self.warehouse}")
         if show_messages:
             for message in self.messages:
                 lines += ["", "=" * 72, preview(message)]
@@ -256,7 +256,7 @@ def send_alerts(
 ) -> AlertSummary:
     """Send every office with missing returns or findings its alert, unless it has already
     received this exact content (or may have: `uncertain`, re-sent only with
-    `resend_uncertain`); log each office's outcome in ops.alerts_sent.
+    `resend_uncertain`); log each office's outcome in the ledger (alerts.log).
 
     `smtp_conn`: a connection in Airflow's URI or JSON form, or a connection id read from
     `AIRFLOW_CONN_<ID>`; default `AIRFLOW_CONN_SMTP_DEFAULT`. A dry run composes the same
@@ -294,7 +294,6 @@ def send_alerts(
         summary.problems.extend(plan.problems)
         if not plan.has_contacts:
             summary.contacts_problem = next(iter(plan.problems), NO_CONTACT)
-        ensure_alerts_log(con)
         seen = last_delivered(con, cycle)
         with AlertLog(con) as log:
             pending: list[OfficeAlert] = []
@@ -328,6 +327,8 @@ def send_alerts(
                     summary.outcomes.append(_outcome(alert, "failed", config_error))
             else:
                 _deliver(log, config, pending, summary, resending)
+        if not dry_run:
+            record_run(con, cycle)
     summary.outcomes.sort(key=lambda o: o.office_code)
     return summary
 

@@ -1,35 +1,37 @@
-"""The SMTP connection, read the way Airflow reads `smtp_default`, without importing Airflow.
+"""The SMTP connection through Airflow's SMTP provider, and one session that sends many alerts.
 
-One connection string serves the DAG and the command line: `AIRFLOW_CONN_SMTP_DEFAULT` in
-Airflow's URI form (`smtp://user:pass@host:1025?from_email=...&disable_ssl=true`) or JSON form
-(`{"conn_type": "smtp", "host": ..., "extra": {...}}`). Parsing follows Airflow's
-`Connection.from_uri`/`from_json`, and the extras are the ones apache-airflow-providers-smtp's
-`SmtpHook` reads, with its defaults: `from_email`, `disable_ssl` (SSL is ON unless disabled),
-`disable_tls` (STARTTLS is ON unless disabled), `timeout` (30 s), `retry_limit` (5),
-`ssl_context` (`default` | `none`). Importing Airflow costs seconds, hence the re-implementation;
-`tests/alerts/test_alert_smtp_config.py` checks it agrees with Airflow's own parsing.
+The connection is `smtp_default` (or another id, or a URI / JSON given directly), read by
+apache-airflow-providers-smtp's `SmtpHook` wherever Airflow keeps connections
+(`AIRFLOW_CONN_SMTP_DEFAULT`, the metadata database, a secrets backend), with the hook's extras
+and defaults: `from_email`, `disable_ssl`, `disable_tls`, `timeout` (30 s), `retry_limit` (5),
+`ssl_context`.
+
+Sending does not go through `SmtpHook.send_email_smtp`, which cannot keep the delivery rules:
+it retries any exception on the same smtplib client, and smtplib closes that client when the
+connection is lost, so every retry fails at once with "please run connect() first": a connection
+lost before the message is never retried on a new one, and the error raised no longer says
+whether the server had taken the message (then possibly delivered: recorded `uncertain`, not
+re-sent). It also builds its own html-only message (no text part, no stable Message-ID).
+`SmtpSender` below sends with the hook's settings and keeps those rules.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import logging
 import smtplib
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk import Connection
 
 DEFAULT_CONN_ID = "smtp_default"
-CONN_ENV_PREFIX = "AIRFLOW_CONN_"
-DEFAULT_TIMEOUT = 30
-DEFAULT_RETRY_LIMIT = 5
 
 _FALSE_WORDS = frozenset({"false", "f", "no", "n", "off", "0"})
 
@@ -53,7 +55,7 @@ class DeliveryUncertain(RuntimeError):
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    """What SmtpHook would use to connect and send."""
+    """What SmtpHook reads from the connection to connect and send."""
 
     conn_type: str
     host: str
@@ -75,160 +77,88 @@ class SmtpConfig:
         return f"{self.conn_type}://{user}{self.host}{port} ({security})"
 
 
-def parse_smtp_connection(value: str) -> SmtpConfig:
-    """Read a connection in Airflow's URI or JSON form (as Airflow's secrets backends decide:
-    JSON when it starts with `{`)."""
-    text = value.strip()
-    if not text:
-        raise SmtpConfigError("the SMTP connection is empty")
-    fields = _from_json(text) if text.startswith("{") else _from_uri(text)
-    return _config(fields)
+def smtp_config(conn: str | None = None) -> SmtpConfig:
+    """The SMTP connection to use, as SmtpHook reads it.
 
-
-def smtp_config(conn: str | None = None, environ: Mapping[str, str] | None = None) -> SmtpConfig:
-    """The SMTP connection to use.
-
-    `conn` is a connection in URI or JSON form, or a connection id whose `AIRFLOW_CONN_<ID>`
-    variable holds it; None means `AIRFLOW_CONN_SMTP_DEFAULT`.
-    """
-    env = os.environ if environ is None else environ
-    if conn is not None and ("://" in conn or conn.strip().startswith("{")):
-        return parse_smtp_connection(conn)
-    conn_id = (conn or DEFAULT_CONN_ID).strip()
-    variable = CONN_ENV_PREFIX + conn_id.upper()
-    value = env.get(variable)
-    if not value:
+    `conn` is a connection in Airflow's URI or JSON form, or a connection id; None means
+    `smtp_default` (`AIRFLOW_CONN_SMTP_DEFAULT`)."""
+    SmtpHook, Connection, AirflowNotFoundException = _airflow()
+    text = (conn or "").strip()
+    direct = "://" in text or text.startswith("{")
+    conn_id = DEFAULT_CONN_ID if direct else text or DEFAULT_CONN_ID
+    where = "the SMTP connection" if direct else f"AIRFLOW_CONN_{conn_id.upper()}"
+    try:
+        if text.startswith("{"):
+            connection = Connection.from_json(text, conn_id=conn_id)
+        elif direct:
+            connection = Connection.from_uri(text, conn_id=conn_id)
+        else:
+            connection = SmtpHook.get_connection(conn_id)
+        hook = SmtpHook(conn_id)
+        hook.smtp_connection = connection
+        return _config(hook)
+    except AirflowNotFoundException:
         raise SmtpNotConfigured(
-            f"no SMTP connection: set {variable}, e.g. "
+            f"no SMTP connection: set {where}, e.g. "
             f"smtp://127.0.0.1:1025?from_email=noreply%40example.gov.vn"
             f"&disable_ssl=true&disable_tls=true"
-        )
+        ) from None
+    except Exception as exc:  # Airflow's parsing errors have no common class
+        raise SmtpConfigError(f"{where}: {exc}") from exc
+
+
+def _airflow() -> tuple[type[SmtpHook], type[Connection], type[Exception]]:
+    """The provider's hook, Airflow's Connection and its not-found error. Airflow's first import
+    in a process gives the root logger a stdout handler at INFO: the `cycle` command would then
+    print every log line beside its own output, so the root logger is left as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return SmtpHook, Connection, AirflowNotFoundException
+
+
+def _config(hook: SmtpHook) -> SmtpConfig:
+    """The hook's reading of its connection, refusing what it would misread or we cannot do."""
+    for name in ("disable_ssl", "disable_tls"):
+        _check_flag(name, hook.conn.extra_dejson.get(name))
+    if hook.auth_type != "basic":
+        raise ValueError(f"auth_type={hook.auth_type!r} is not supported here; use a password")
+    if hook.ssl_context not in (None, "default", "none"):
+        raise ValueError(f"ssl_context must be 'default' or 'none', not {hook.ssl_context!r}")
+    if not hook.host:
+        raise ValueError("the SMTP connection has no host")
     try:
-        return parse_smtp_connection(value)
-    except SmtpConfigError as exc:
-        raise SmtpConfigError(f"{variable}: {exc}") from exc
-
-
-# -- parsing, after airflow.sdk.definitions.connection.Connection ----------------------------
-
-
-def _from_uri(uri: str) -> dict[str, Any]:
-    if uri.count("://") != 1:
-        raise SmtpConfigError(
-            "expected one 'scheme://' in the connection URI (e.g. smtp://host:587?...)"
-        )
-    conn_type = urlsplit(uri).scheme
-    parts = urlsplit(uri.replace(f"{conn_type}://", "//"))
-    hostname = unquote(parts.hostname or "")
-    if "/" in hostname:  # Airflow's _parse_netloc_to_hostname
-        hostname = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
-        hostname = unquote(hostname)
-    try:
-        port = parts.port
+        timeout, retry_limit = hook.timeout, hook.smtp_retry_limit
     except ValueError as exc:
-        raise SmtpConfigError(f"invalid port in the connection URI: {exc}") from exc
-    extra: Any = {}
-    if parts.query:
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        extra = _json_extra(query["__extra__"]) if "__extra__" in query else query
-    return {
-        "conn_type": _normalise_conn_type(conn_type),
-        "host": hostname,
-        "port": port,
-        "login": unquote(parts.username) if parts.username else parts.username,
-        "password": unquote(parts.password) if parts.password else parts.password,
-        "extra": extra,
-    }
-
-
-def _from_json(text: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SmtpConfigError(f"the connection is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise SmtpConfigError("the JSON connection must be an object")
-    extra = data.get("extra") or {}
-    if isinstance(extra, str):
-        extra = _json_extra(extra)
-    port = data.get("port")
-    if port:
-        try:
-            port = int(port)
-        except (TypeError, ValueError) as exc:
-            raise SmtpConfigError(f"expected an integer port, got {port!r}") from exc
-    else:
-        port = None
-    return {
-        "conn_type": _normalise_conn_type(str(data.get("conn_type") or "")),
-        "host": data.get("host"),
-        "port": port,
-        "login": data.get("login"),
-        "password": data.get("password"),
-        "extra": extra,
-    }
-
-
-def _json_extra(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SmtpConfigError(f"the connection's extra is not valid JSON: {exc}") from exc
-
-
-def _normalise_conn_type(conn_type: str) -> str:
-    if conn_type == "postgresql":
-        return "postgres"
-    return conn_type.replace("-", "_")
-
-
-def _config(fields: dict[str, Any]) -> SmtpConfig:
-    extra = fields["extra"]
-    if not isinstance(extra, dict):
-        raise SmtpConfigError("the connection's extra must be a JSON object")
-    if extra.get("auth_type", "basic") != "basic":
-        raise SmtpConfigError(
-            f"auth_type={extra['auth_type']!r} is not supported here; use login and password"
-        )
-    ssl_context = extra.get("ssl_context")
-    if ssl_context not in (None, "default", "none"):
-        raise SmtpConfigError(f"ssl_context must be 'default' or 'none', not {ssl_context!r}")
-    host = fields["host"] or ""
-    if not host:
-        raise SmtpConfigError("the SMTP connection has no host")
+        raise ValueError(f"timeout and retry_limit must be whole numbers ({exc})") from exc
     return SmtpConfig(
-        conn_type=fields["conn_type"] or "smtp",
-        host=host,
-        port=fields["port"],
-        login=fields["login"] or "",
-        password=fields["password"] or "",
-        from_email=extra.get("from_email") or None,
-        use_ssl=not _flag(extra, "disable_ssl"),
-        starttls=not _flag(extra, "disable_tls"),
-        timeout=_integer(extra, "timeout", DEFAULT_TIMEOUT),
-        retry_limit=_integer(extra, "retry_limit", DEFAULT_RETRY_LIMIT),
-        ssl_context=ssl_context,
+        conn_type=hook.conn.conn_type or "smtp",
+        host=hook.host,
+        port=hook.conn.port,
+        login=hook.smtp_user,
+        password=hook.smtp_password,
+        from_email=hook.from_email or None,
+        use_ssl=hook.use_ssl,
+        starttls=hook.smtp_starttls,
+        timeout=timeout,
+        retry_limit=retry_limit,
+        ssl_context=hook.ssl_context,
     )
 
 
-def _flag(extra: Mapping[str, Any], name: str) -> bool:
-    """SmtpHook's `bool(extra.get(name, False))`. In a URI every value is text, so Airflow reads
-    `disable_ssl=false` as TRUE; refuse such values rather than disagree with it silently."""
-    value = extra.get(name, False)
+def _check_flag(name: str, value: Any) -> None:
+    """SmtpHook reads `bool(extra[name])`; in a URI every value is text, so `disable_ssl=false`
+    would mean true there: refuse it rather than do the opposite of what it says."""
     if isinstance(value, str) and value.strip().lower() in _FALSE_WORDS:
-        raise SmtpConfigError(
+        raise ValueError(
             f"{name}={value!r}: Airflow's SmtpHook reads any non-empty text as true, so this "
             f"would mean {name}=true there; leave {name} out (or use the JSON form with false)"
         )
-    return bool(value)
-
-
-def _integer(extra: Mapping[str, Any], name: str, default: int) -> int:
-    value = extra.get(name, default)
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise SmtpConfigError(f"{name} must be a whole number, not {value!r}") from exc
 
 
 # -- sending ----------------------------------------------------------------------------------

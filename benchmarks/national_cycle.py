@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from core.cycles import Cycle
-    from generator import generate_inbox
+    from devtools.generator import generate_inbox
 
     cycle = Cycle.parse(args.cycle)
     if not cycle.has_districts:

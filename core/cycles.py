@@ -7,16 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-REFORM_DATE = date(2025, 7, 1)
-"""From this day Vietnam has no district level: later cycles roll up commune -> province."""
+from core.hierarchies import HierarchyVersion, hierarchy_on, hierarchy_versions
 
-FIRST_YEAR = 2011
-"""The first year a cycle can have: the legacy hierarchy (the seeds) is in force from
-2011-01-01 (`scripts/build_admin_units.py`); an earlier cycle would have no commune to count."""
+CYCLE_ID_PATTERN = r"^20[0-9]{2}-(H1|Y)$"
+"""A cycle id; the DAG's param and the dbt macro `requested_cycles` use this one pattern."""
 
-_CYCLE_ID = re.compile(r"^(?P<year>20\d\d)-(?P<kind>H1|Y)$")
-
-Hierarchy = Literal["pre_reform", "post_reform"]
+Hierarchy = str
+"""A hierarchy version id (seed hierarchies.csv)."""
 CycleKind = Literal["H1", "Y"]
 
 
@@ -28,19 +25,22 @@ class Cycle:
     @classmethod
     def parse(cls, text: str) -> Cycle:
         """Read a cycle id; raise ValueError naming the accepted forms otherwise."""
-        match = _CYCLE_ID.match(str(text).strip().upper())
-        if not match:
+        cycle_id = str(text).strip().upper()
+        if not re.match(CYCLE_ID_PATTERN, cycle_id):
             raise ValueError(
                 f"'{text}' is not a cycle id: use YYYY-H1 (half-year) or YYYY-Y (annual), "
                 "e.g. 2024-H1"
             )
-        if int(match["year"]) < FIRST_YEAR:
+        year, kind_text = cycle_id.split("-")
+        # the first hierarchy's first day: an earlier cycle would have no commune to count
+        first = hierarchy_versions()[0].valid_from
+        if int(year) < first.year:
             raise ValueError(
-                f"'{text}' is before {FIRST_YEAR}: the warehouse's administrative units are "
-                f"known from {FIRST_YEAR}-01-01 on (the 2011-2020 programme); use a later cycle"
+                f"'{text}' is before {first.year}: the warehouse's administrative units are "
+                f"known from {first.isoformat()} on; use a later cycle"
             )
-        kind: CycleKind = "H1" if match["kind"] == "H1" else "Y"
-        return cls(int(match["year"]), kind)
+        kind: CycleKind = "H1" if kind_text == "H1" else "Y"
+        return cls(int(year), kind)
 
     @classmethod
     def containing(cls, day: date) -> Cycle:
@@ -60,13 +60,17 @@ class Cycle:
         return self.kind == "Y"
 
     @property
-    def hierarchy(self) -> Hierarchy:
+    def version(self) -> HierarchyVersion:
         """The administrative hierarchy in force on the cycle's last day."""
-        return "pre_reform" if self.last_day < REFORM_DATE else "post_reform"
+        return hierarchy_on(self.last_day)
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        return self.version.id
 
     @property
     def has_districts(self) -> bool:
-        return self.hierarchy == "pre_reform"
+        return self.version.has_districts
 
     @property
     def previous_comparable(self) -> Cycle:

@@ -1,4 +1,4 @@
-"""The reference data every step shares: data elements, indicators and the two hierarchies.
+"""The reference data every step shares: data elements, indicators and the hierarchies.
 
 The files are the dbt seeds in `dbt_project/seeds/`; dbt loads them into the warehouse and the
 Python steps read the same files, so there is one copy of each lookup.
@@ -6,28 +6,25 @@ Python steps read the same files, so there is one copy of each lookup.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Literal
 
 from core.cycles import Hierarchy
+from core.hierarchies import PROJECT_ROOT, SEEDS_DIR, UnitLevel, hierarchy_version, read_seed
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SEEDS_DIR = PROJECT_ROOT / "dbt_project" / "seeds"
+__all__ = ["PROJECT_ROOT", "SEEDS_DIR", "UnitLevel"]
 
 AGENCIES: tuple[str, ...] = ("health", "education", "police")
-"""District agencies that send returns (after the reform: province agencies)."""
+"""Agencies that send returns: those of each unit at the hierarchy's agency level."""
 
 SENSITIVE_ELEMENTS: frozenset[str] = frozenset(
-    {"abused", "hiv_infants_positive", "injury_deaths", "child_marriages"}
+    r["element_code"] for r in read_seed("data_elements.csv") if r["is_sensitive"] == "true"
 )
-"""Small counts published as '<5' at commune level."""
+"""Small counts published as '<5' at commune level (seed data_elements, column is_sensitive)."""
 
-UnitLevel = Literal["province", "district", "commune"]
 ReporterKind = Literal["commune", "agency"]
 
 _AGENCY_CODE = re.compile(r"^\s*(?P<unit>\d{1,3})\s*-\s*(?P<agency>[A-Za-z]+)\s*$")
@@ -87,11 +84,6 @@ class Reporter:
         return self.agency or "commune"
 
 
-def _read_seed(name: str) -> list[dict[str, str]]:
-    with (SEEDS_DIR / name).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 class Reference:
     """Lookups read once per process."""
 
@@ -100,7 +92,7 @@ class Reference:
             r["element_code"]: DataElement(
                 r["element_code"], r["reported_by"], r["kind"], r["name_vi"], r["name_en"]
             )
-            for r in _read_seed("data_elements.csv")
+            for r in read_seed("data_elements.csv")
         }
         self.indicators: dict[str, Indicator] = {
             r["indicator_code"]: Indicator(
@@ -115,7 +107,7 @@ class Reference:
                 name_vi=r["name_vi"],
                 name_en=r["name_en"],
             )
-            for r in _read_seed("indicators.csv")
+            for r in read_seed("indicators.csv")
         }
         self.elements_by_role: dict[str, list[str]] = defaultdict(list)
         for element in self.elements.values():
@@ -123,8 +115,8 @@ class Reference:
 
         self.units: dict[tuple[Hierarchy, UnitLevel, str], AdminUnit] = {}
         self._children: dict[tuple[Hierarchy, str, str], list[str]] = defaultdict(list)
-        for r in _read_seed("admin_units.csv"):
-            hierarchy: Hierarchy = "pre_reform" if r["hierarchy"] == "pre_reform" else "post_reform"
+        for r in read_seed("admin_units.csv"):
+            hierarchy = r["hierarchy"]
             level: UnitLevel = r["unit_level"]  # type: ignore[assignment]
             unit = AdminUnit(
                 hierarchy=hierarchy,
@@ -161,8 +153,8 @@ class Reference:
         return [u for (h, lv, _), u in self.units.items() if h == hierarchy and lv == level]
 
     def agency_level(self, hierarchy: Hierarchy) -> UnitLevel:
-        """Agencies belong to districts before the reform and to provinces after it."""
-        return "district" if hierarchy == "pre_reform" else "province"
+        """The level whose units have agencies (districts before the 2025 reform)."""
+        return hierarchy_version(hierarchy).agency_level
 
     # -- reporters ---------------------------------------------------------------------------
     def reporter(self, code: object, hierarchy: Hierarchy) -> Reporter | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -188,59 +187,6 @@ def ingest(cycle: Cycle, settings: Settings) -> None:
 
 
 @main.command()
-@click.option(
-    "--cycles",
-    default=",".join(("2024-H1", "2024-Y")),
-    show_default=True,
-    help="Comma-separated cycle ids to generate.",
-)
-@click.option("--districts", help="Pre-reform district codes (default: the five plans' districts).")
-@click.option("--provinces", help="Pre-reform province codes, or 'all' for the whole country.")
-@click.option("--seed", default=1, show_default=True, type=int)
-@click.option(
-    "--format",
-    "file_format",
-    default="mixed",
-    show_default=True,
-    type=click.Choice(["xlsx", "csv", "mixed"]),
-)
-@click.option("--clean", is_flag=True, help="Plant no problem at all.")
-@shared_options
-def generate(
-    cycles: str,
-    districts: str | None,
-    provinces: str | None,
-    seed: int,
-    file_format: str,
-    clean: bool,
-    settings: Settings,
-) -> None:
-    """Write realistic generated returns into the inbox (for trials, tests and benchmarks)."""
-    from generator import ProblemRates, generate_inbox
-
-    cycle_ids = [c.strip() for c in cycles.split(",") if c.strip()]
-    for cycle_id in cycle_ids:
-        try:
-            Cycle.parse(cycle_id)
-        except ValueError as exc:  # a usage error, not a traceback
-            raise click.BadParameter(str(exc), param_hint="--cycles") from None
-    result = generate_inbox(
-        settings.inbox,
-        cycle_ids,
-        districts=districts.split(",") if districts else None,
-        provinces=provinces.split(",") if provinces else None,
-        seed=seed,
-        file_format=file_format,
-        rates=ProblemRates.clean() if clean else None,
-    )
-    click.echo(
-        f"Wrote {result.files_written} returns for {', '.join(result.cycles)} into "
-        f"{settings.inbox} ({len(result.planted)} planted problems listed in "
-        f"{settings.inbox / 'planted.json'})."
-    )
-
-
-@main.command()
 @click.argument("cycle", type=CYCLE)
 @click.option("--full-refresh", is_flag=True, help="Rebuild every cycle, not only this one.")
 @click.option(
@@ -286,6 +232,17 @@ def report(cycle: Cycle, settings: Settings) -> None:
     from cycle import steps
 
     click.echo(format_report(steps.report(settings, cycle)))
+
+
+@main.command()
+@click.argument("cycle", type=CYCLE)
+@shared_options
+def status(cycle: Cycle, settings: Settings) -> None:
+    """Where each district and province of CYCLE stands: received, built, validated, reported,
+    alerted (from the warehouse's marts.fct_cycle_states)."""
+    from cycle.status import format_states, read_states
+
+    click.echo(format_states(cycle, read_states(settings, cycle)))
 
 
 @main.command()
@@ -371,38 +328,6 @@ def docs(output: Path | None, settings: Settings) -> None:
     click.echo(f"dbt docs: {folder / 'static_index.html'} (open it in a browser)")
 
 
-@main.command()
-@click.option("--seed", default=1, show_default=True, type=int)
-@shared_options
-def demo(seed: int, settings: Settings) -> None:
-    """Write the demonstration inbox (the five plans' districts, 2021-H1 to 2025-Y, with the
-    usual share of problems) and run every cycle on it."""
-    from alerts.contacts import write_demo_contacts
-    from cycle import steps
-    from generator import DEMO_CYCLES, generate_inbox
-
-    click.echo(
-        f"Demonstration: writing returns for {len(DEMO_CYCLES)} cycles into {settings.inbox}"
-    )
-    generated = generate_inbox(settings.inbox, DEMO_CYCLES, file_format="mixed", seed=seed)
-    click.echo(
-        f"  {generated.files_written} returns, {len(generated.planted)} planted problems "
-        f"({settings.inbox / 'planted.json'})"
-    )
-    offices = demo_offices(generated.expected_reporters)
-    write_demo_contacts(settings.contacts, offices)
-    click.echo(f"  contacts of {len(offices)} offices: {settings.contacts}")
-    dry_run = not os.environ.get("AIRFLOW_CONN_SMTP_DEFAULT")
-    if dry_run:
-        click.echo(
-            "  no mail server configured (AIRFLOW_CONN_SMTP_DEFAULT): alerts are printed, not sent"
-        )
-    result = steps.run(settings, [Cycle.parse(c) for c in DEMO_CYCLES], dry_run_alerts=dry_run)
-    click.echo(format_run(result, verbose=False))
-    click.echo(f"\nReports: {settings.reports / 'index.html'}  —  warehouse: {settings.warehouse}")
-    _exit_if_undelivered(result)
-
-
 def _exit_if_undelivered(result: Any) -> None:
     """Every step has run; a cycle whose offices could not be alerted makes the command fail."""
     undelivered = result.alerts_undelivered()
@@ -410,20 +335,6 @@ def _exit_if_undelivered(result: Any) -> None:
         click.echo(reason, err=True)
     if undelivered:
         sys.exit(1)
-
-
-def demo_offices(expected_reporters: dict[str, list[str]]) -> list[str]:
-    """The offices alerts go to: districts before the reform, provinces after it."""
-    from core.reference import reference
-
-    offices: set[str] = set()
-    for cycle_id, reporters in expected_reporters.items():
-        hierarchy = Cycle.parse(cycle_id).hierarchy
-        for code in reporters:
-            reporter = reference().reporter(code, hierarchy)
-            if reporter and reporter.kind == "agency":
-                offices.add(reporter.unit.code)
-    return sorted(offices)
 
 
 def format_run(result: Any, verbose: bool = True) -> str:

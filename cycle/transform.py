@@ -1,14 +1,14 @@
 """Build the warehouse's staging, intermediate and marts layers with dbt, in this process.
 
-`run_transform` runs `dbt build` (models and data tests; seeds when their files changed; unit
-tests on request) on the warehouse of the settings, rebuilding only what changed since the last
-successful build. The build ledger (`ops.built_returns`) holds the received files as that build
-saw them; the returns received, superseded or rejected since then name the reporters, hence
-the cycles and provinces, whose figures changed. The large facts are incremental: those
-cycles (and the next comparable ones, whose comparisons depend on them) are deleted and
-rebuilt, in the largest models only those provinces. Nothing changed: no build. Changed models,
-seeds or reporting scope: the whole cycles. The first build of a warehouse, and
-`full_refresh=True`, build every cycle. `docs` writes the dbt documentation for analysts.
+`run_transform` runs `dbt build` (models and data tests; seeds when their files changed; unit tests
+on request) on the warehouse of the settings, rebuilding only what changed since the last
+successful build. The build ledger (`core.ledger`, step "transform") holds the received files as
+that build saw them; the returns received, superseded or rejected since then name the reporters,
+hence the cycles and provinces, whose figures changed. The large facts are incremental: those
+cycles (and the next comparable ones, whose comparisons depend on them) are deleted and rebuilt, in
+the largest models only those provinces. Nothing changed: no build. Changed models, seeds or
+reporting scope: the whole cycles. The first build of a warehouse, and `full_refresh=True`, build
+every cycle. `docs` writes the dbt documentation for analysts.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import ledger
 from core.cycles import Cycle
 from core.errors import UserError
 from core.reference import PROJECT_ROOT
@@ -129,7 +130,7 @@ def run_transform(
     )
     if plan.up_to_date and not reload_seeds:
         if plan.record:
-            _record_build(warehouse, plan)
+            _record_build(warehouse, plan, built=False)
         summary.up_to_date = True
         return summary
     args = ["build"]
@@ -250,21 +251,11 @@ def _unbuilt_cycles(con: WarehouseConnection) -> list[Cycle]:
 
 
 # -- the build ledger: what changed since the last successful build ------------------------------
-BUILT_RETURNS = "ops.built_returns"
-BUILD_INPUTS = "ops.build_inputs"
-LEDGER_DDL = (
-    "create schema if not exists ops",
-    f"""
-    create table if not exists {BUILT_RETURNS} (
-        cycle varchar not null,
-        file_name varchar not null,
-        file_sha256 varchar not null,
-        file_status varchar not null,
-        reporter_code varchar
-    )
-    """,
-    f"create table if not exists {BUILD_INPUTS} (input varchar not null, digest varchar not null)",
-)
+# In core.ledger (step "transform"): per cycle, every received file as the last successful build
+# saw it (item "file/<sha256>/<name>", digest "<status>/<reporter>"), the digests of the models
+# and of the reporting scope (cycle '', items "input/..."), and when each province of a cycle was
+# last built (items "province/<code>": what `cycle status` reads).
+STEP = "transform"
 _RECEIVED_SQL = (
     "select cycle, file_name, file_sha256, status, reporter_code from raw.received_files"
 )
@@ -303,18 +294,18 @@ def _plan_rebuild(
         received = frozenset(_received_files(con.query(_RECEIVED_SQL)))
         inputs = {"project": _project_digest(), "scope": _scope_digest(con)}
         built = con.table_exists("marts", "fct_return_status")
-        ledger = _ledger(con) if built else None
+        last = _ledger(con) if built else None
         unbuilt = _unbuilt_cycles(con)
-        changed = received ^ ledger[0] if ledger else frozenset()
+        changed = received ^ last[0] if last else frozenset()
         changed_cycles = sorted({Cycle.parse(row[0]) for row in changed})
         reporters = {(row[0], row[4]) for row in changed if row[4]}
-        provinces = _provinces_of(con, reporters) if ledger and reporters else []
+        provinces = _provinces_of(con, reporters) if last and reporters else []
     if full_refresh:
         return RebuildPlan([], None, received, inputs, "full refresh")
-    if ledger is None:
+    if last is None:
         cycles = _with_next_comparable([cycle, *unbuilt])
         return RebuildPlan(cycles, None, received, inputs, "no earlier build recorded")
-    if whole_cycle or ledger[1] != inputs:
+    if whole_cycle or last[1] != inputs:
         cycles = _with_next_comparable([cycle, *changed_cycles, *unbuilt])
         reason = "whole cycle requested" if whole_cycle else "models or reporting scope changed"
         return RebuildPlan(cycles, None, received, inputs, reason)
@@ -351,15 +342,26 @@ def _received_files(rows: Sequence[Sequence[object]]) -> Iterator[ReceivedFile]:
 
 
 def _ledger(con: WarehouseConnection) -> tuple[frozenset[ReceivedFile], dict[str, str]] | None:
-    if not (con.table_exists("ops", "built_returns") and con.table_exists("ops", "build_inputs")):
-        return None
-    inputs = {str(k): str(v) for k, v in con.query(f"select input, digest from {BUILD_INPUTS}")}
+    inputs = {
+        item.removeprefix("input/"): entry.digest
+        for (_, item), entry in ledger.recorded_every_cycle(con, STEP, "input/").items()
+    }
     if not inputs:
         return None
-    returns = con.query(
-        f"select cycle, file_name, file_sha256, file_status, reporter_code from {BUILT_RETURNS}"
-    )
-    return frozenset(_received_files(returns)), inputs
+    files = ledger.recorded_every_cycle(con, STEP, "file/")
+    received = (_file_of(cycle, item, entry.digest) for (cycle, item), entry in files.items())
+    return frozenset(received), inputs
+
+
+def _file_item(row: ReceivedFile) -> ledger.Entry:
+    _, name, sha, status, reporter = row
+    return ledger.Entry(f"file/{sha}/{name}", f"{status}/{reporter or ''}")
+
+
+def _file_of(cycle: str, item: str, digest: str) -> ReceivedFile:
+    sha, name = item.removeprefix("file/").split("/", 1)
+    status, reporter = digest.split("/", 1)
+    return (cycle, name, sha, status, reporter or None)
 
 
 def _provinces_of(con: WarehouseConnection, reporters: set[tuple[str, str]]) -> list[str] | None:
@@ -401,27 +403,44 @@ def _scope_digest(con: WarehouseConnection) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
-def _record_build(warehouse: Warehouse, plan: RebuildPlan) -> None:
-    """After a successful build: the raw state it was built from becomes the ledger."""
-    received: list[ReceivedFile] = sorted(plan.received, key=lambda row: row[:3])
+def _record_build(warehouse: Warehouse, plan: RebuildPlan, built: bool = True) -> None:
+    """After a successful build: the raw state it was built from becomes the ledger, and the
+    provinces it rebuilt are recorded as built now."""
+    by_cycle: dict[str, list[ledger.Entry]] = {}
+    for row in plan.received:
+        by_cycle.setdefault(row[0], []).append(_file_item(row))
     with warehouse.connect() as con, con.transaction():
-        for statement in LEDGER_DDL:
-            con.execute(statement)
-        con.execute(f"delete from {BUILT_RETURNS}")
-        con.execute(f"delete from {BUILD_INPUTS}")
-        con.insert_rows(
-            BUILT_RETURNS,
-            ("cycle", "file_name", "file_sha256", "file_status", "reporter_code"),
-            received,
-        )
-        con.insert_rows(BUILD_INPUTS, ("input", "digest"), sorted(plan.inputs.items()))
+        provinces = _provinces_built(con, plan) if built else []
+        ledger.reset(con, STEP, prefix="file/")
+        ledger.reset(con, STEP, prefix="input/")
+        for cycle_id, entries in sorted(by_cycle.items()):
+            ledger.record(con, STEP, cycle_id, entries, append=True)
+        inputs = [ledger.Entry(f"input/{k}", v) for k, v in sorted(plan.inputs.items())]
+        ledger.record(con, STEP, "", inputs, append=True)
+        for cycle_id, province in provinces:
+            ledger.record(con, STEP, cycle_id, [ledger.Entry(f"province/{province}", plan.reason)])
+
+
+def _provinces_built(con: WarehouseConnection, plan: RebuildPlan) -> list[tuple[str, str]]:
+    """The (cycle, province) pairs a build rebuilt: the plan's, or every province of its cycles
+    (of every cycle on a full build)."""
+    rows = con.query(
+        "select distinct cycle, province_code from marts.fct_return_status "
+        "where province_code is not null"
+    )
+    cycles = set(plan.cycles)
+    return sorted(
+        (str(c), str(p))
+        for c, p in rows
+        if (not cycles or c in cycles) and (plan.provinces is None or p in plan.provinces)
+    )
 
 
 # -- seeds: reloaded only when their files change ----------------------------------------------
-SEED_VERSIONS = "reference.seed_versions"
-"""What the seeds were loaded from: (file name, sha256) of every seed file and its properties.
-Loading the lookups takes seconds on PostgreSQL (dbt inserts them row by row from Python), so
-a run skips them when nothing changed."""
+# In core.ledger (step "seeds", cycle ''): (file name, sha256) of every seed file and its
+# properties. Loading the lookups takes seconds on PostgreSQL (dbt inserts them row by row from
+# Python), so a run skips them when nothing changed.
+SEEDS_STEP = "seeds"
 
 
 def _seed_versions() -> dict[str, str]:
@@ -436,39 +455,31 @@ def _seed_versions() -> dict[str, str]:
 
 def _loaded_seed_versions(warehouse: Warehouse) -> dict[str, str]:
     with warehouse.connect() as con:
-        schema, table = SEED_VERSIONS.split(".")
-        if not con.table_exists(schema, table):
-            return {}
         seeds = [p.stem for p in (DBT_PROJECT_DIR / "seeds").glob("*.csv")]
         if not all(con.table_exists("reference", seed) for seed in seeds):
             return {}
-        return {
-            str(name): str(sha)
-            for name, sha in con.query(f"select file_name, file_sha256 from {SEED_VERSIONS}")
-        }
+        return {name: e.digest for name, e in ledger.recorded(con, SEEDS_STEP, "").items()}
 
 
 def _record_seed_versions(warehouse: Warehouse, versions: dict[str, str]) -> None:
     with warehouse.connect() as con, con.transaction():
-        con.execute(
-            f"create table if not exists {SEED_VERSIONS} "
-            "(file_name varchar not null, file_sha256 varchar not null)"
-        )
-        con.execute(f"delete from {SEED_VERSIONS}")
-        for name, sha in versions.items():
-            con.execute(f"insert into {SEED_VERSIONS} values (?, ?)", [name, sha])
+        ledger.reset(con, SEEDS_STEP)
+        entries = [ledger.Entry(name, sha) for name, sha in versions.items()]
+        ledger.record(con, SEEDS_STEP, "", entries, append=True)
 
 
 # -- running dbt ---------------------------------------------------------------------------------
 def _ensure_sources(warehouse: Warehouse) -> None:
-    """The raw layer and the quality layer dbt reads must exist, even before the first ingest
-    or the first validation (`marts.fct_quality_issues` is a view over quality.findings)."""
+    """The raw layer, the quality layer and the steps' ledger dbt reads must exist, even before
+    the first ingest or the first validation (`marts.fct_quality_issues` is a view over
+    quality.findings, `marts.fct_cycle_states` over the ledger)."""
     from expectations.findings import ensure_quality_layer
     from ingest.raw_layer import ensure_raw_layer
 
     with warehouse.connect() as con:
         ensure_raw_layer(con)
         ensure_quality_layer(con)
+        ledger.ensure_ledger(con)
 
 
 def _work_dir(warehouse: Warehouse) -> contextlib.AbstractContextManager[str]:

@@ -32,7 +32,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-CYCLE_PATTERN = r"^20\d\d-(H1|Y)$"
+from core.cycles import CYCLE_ID_PATTERN
 
 
 @dag(
@@ -56,7 +56,7 @@ CYCLE_PATTERN = r"^20\d\d-(H1|Y)$"
         "cycle": Param(
             None,
             type=["null", "string"],
-            pattern=CYCLE_PATTERN,
+            pattern=CYCLE_ID_PATTERN,
             title="Cycle",
             description="YYYY-H1 or YYYY-Y; empty: the cycle the run's date falls in.",
         ),

@@ -102,7 +102,6 @@ DDL = (
         rule_index integer not null,
         evaluated bigint not null,
         unexpected bigint not null,
-        digest varchar not null,
         primary key (cycle, province_code, suite, rule_index)
     )
     """,
@@ -112,6 +111,11 @@ DDL = (
 def ensure_quality_layer(con: WarehouseConnection) -> None:
     for statement in DDL:
         con.execute(statement)
+    if con.query(
+        "select 1 from information_schema.columns where table_schema = 'quality' "
+        "and table_name = 'validation_slices' and column_name = 'digest'"
+    ):  # a warehouse of before core.ledger, which holds the provinces' digests now
+        con.execute("alter table quality.validation_slices drop column digest")
 
 
 def run_key(cycle_id: str) -> str:
@@ -150,10 +154,9 @@ SLICE_COLUMNS = (
     "rule_index",
     "evaluated",
     "unexpected",
-    "digest",
 )
 """quality.validation_slices: per province of a cycle, suite and rule, the rows validated and
-those failing, and the digest of the province's check rows they were found in."""
+those failing."""
 
 
 def cycle_rows(cycle_id: str, provinces: Sequence[str] | None) -> tuple[str, list[str]]:

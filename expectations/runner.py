@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from core import ledger
 from core.cycles import Cycle
 from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
@@ -32,6 +33,10 @@ from expectations.findings import (
 from expectations.gx_runtime import SuiteOutcome, gx_run
 from expectations.messages import fill, is_missing
 from expectations.suites import SQL_TYPES, Rule, Severity, Suite, load_suites, rule_catalogue
+
+STEP = "validate"
+"""The step's entries in core.ledger: per cycle, item `province/<code>`, the digest of the
+province's check rows (and of the suites and this package's code) when it was last validated."""
 
 
 class CheckTableError(RuntimeError):
@@ -151,6 +156,15 @@ def run_validation(
         with con.transaction():
             replace_provinces(con, cycle.id, provinces, findings, slices)
             replace_runs(con, cycle.id, _runs(con, cycle.id, key, suites, index, run_at))
+            if provinces is None:
+                ledger.reset(con, STEP, cycle.id)
+            ledger.record(
+                con,
+                STEP,
+                cycle.id,
+                [ledger.Entry(f"province/{p}", digests[p]) for p in validated if p in digests],
+                forget=[f"province/{p}" for p in validated if p not in digests],
+            )
         return _summary(con, cycle.id, key, suites, provinces=provinces)
 
 
@@ -202,11 +216,8 @@ def _validated_digests(con: WarehouseConnection, cycle_id: str, docs_index: Path
     if [row[0] for row in runs] != [str(docs_index)]:
         return {}
     return {
-        str(province): str(digest)
-        for province, digest in con.query(
-            "select distinct province_code, digest from quality.validation_slices where cycle = ?",
-            [cycle_id],
-        )
+        item.removeprefix("province/"): entry.digest
+        for item, entry in ledger.recorded(con, STEP, cycle_id).items()
     }
 
 
@@ -242,7 +253,6 @@ def _slices(
                     index,
                     count,
                     failed[(suite.name, index, province)],
-                    digests[province],
                 )
                 for index in range(len(suite.rules))
             ]

@@ -134,7 +134,7 @@ def _context(report: ReportData) -> dict[str, Any]:
         "cycle_vi": cycle_vi,
         "cycle_en": cycle_en,
         "level": p.LEVEL[report.level],
-        "hierarchy": p.HIERARCHY[report.unit.hierarchy],
+        "hierarchy": p.hierarchy_label(report.unit.hierarchy),
         "summary": _summary(report),
         "indicators": _indicators(report),
         "plans": sorted({i.plan_id for i in report.indicators if i.plan_id}),
@@ -145,7 +145,7 @@ def _context(report: ReportData) -> dict[str, Any]:
         "reporting_note": (
             p.RETURNS_NEEDING_ATTENTION if report.returns_expected is not None else None
         ),
-        "with_district": report.unit.hierarchy == "pre_reform" and report.level != "district",
+        "with_district": p.with_district(report),
         "findings": [_finding(f) for f in report.findings],
         "findings_by_id": findings,
         "breakdown": _breakdown(report),

@@ -79,7 +79,7 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
             f"Kho dữ liệu {wh.describe()} thiếu hàng toàn quốc / lacks the country's rows"
             f" (chạy / run `cycle transform {cycle.id} --full-refresh`)"
         )
-    parent = _parents(units, pre_reform=cycle.hierarchy == "pre_reform")
+    parent = _parents(units, has_districts=cycle.has_districts)
 
     base = hashlib.sha256(renderer)
     settings = (cycle.id, cycle.previous_comparable.id, cycle.hierarchy, cycle.is_annual)
@@ -121,12 +121,12 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
     )
 
 
-def _parents(units: Mapping[Key, Mapping[str, Any]], *, pre_reform: bool) -> dict[Key, Key]:
+def _parents(units: Mapping[Key, Mapping[str, Any]], *, has_districts: bool) -> dict[Key, Key]:
     """The report whose breakdown shows each unit: a commune in its district's (its province's
     after the reform), a district in its province's."""
     out: dict[Key, Key] = {}
     for (level, code), row in units.items():
-        if level == "commune" and pre_reform:
+        if level == "commune" and has_districts:
             above = ("district", row["district_code"])
         elif level in ("commune", "district"):
             above = ("province", row["province_code"])

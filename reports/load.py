@@ -23,6 +23,7 @@ from typing import Any, cast
 import pandas as pd
 
 from core.cycles import Cycle
+from core.hierarchies import hierarchy_version
 from core.text import fold_diacritics
 from core.warehouse import Warehouse, WarehouseConnection
 from reports import suppress
@@ -295,7 +296,8 @@ def units_to_report(
     """The reports of a cycle: every district (before the reform) and province among `found`
     (the units with indicator values or reporting rates), then the country; a province's
     districts follow it. `units` are the cycle's `dim_admin_units` rows by (level, code)."""
-    levels = ("district", "province") if hierarchy == "pre_reform" else ("province",)
+    has_districts = hierarchy_version(hierarchy).has_districts
+    levels = ("district", "province") if has_districts else ("province",)
     present = {key for key in found if key[0] in levels}
     provinces = sorted(code for level, code in present if level == "province")
     districts = sorted(code for level, code in present if level == "district")
@@ -604,7 +606,7 @@ class ReportBuilder:
                 {c for lv, c in self.values if lv == "province"}
                 | {c for lv, c in self.rates if lv == "province"}
             )
-        if level == "province" and self.marts.hierarchy == "pre_reform":
+        if level == "province" and hierarchy_version(self.marts.hierarchy).has_districts:
             present = {c for lv, c in self.values if lv == "district"} | {
                 c for lv, c in self.rates if lv == "district"
             }

@@ -29,7 +29,7 @@ RETURN_STATUSES: tuple[ReturnStatus, ...] = ("on_time", "late", "missing")
 
 @dataclass(frozen=True)
 class UnitInfo:
-    """A unit read in its cycle's hierarchy (`pre_reform` or `post_reform`)."""
+    """A unit read in its cycle's hierarchy version (seed hierarchies)."""
 
     code: str
     level: UnitLevel

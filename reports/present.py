@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from core.hierarchies import hierarchy_version
 from core.text import format_vi_number
 from reports.model import BreakdownCell, IndicatorRow, ReportData
 
@@ -43,13 +44,20 @@ LEVEL_PLURAL: dict[str, Pair] = {
     "district": ("huyện", "district"),
     "province": ("tỉnh", "province"),
 }
-HIERARCHY: dict[str, Pair] = {
-    "pre_reform": (
-        "Trước sắp xếp: xã → huyện → tỉnh",
-        "Before the reform: commune → district → province",
-    ),
-    "post_reform": ("Từ 01/7/2025: xã → tỉnh", "From 1 July 2025: commune → province"),
-}
+
+
+def hierarchy_label(hierarchy: str) -> Pair:
+    """The hierarchy version as reports name it (seed hierarchies)."""
+    version = hierarchy_version(hierarchy)
+    return (version.label_vi, version.label_en)
+
+
+def with_district(report: ReportData) -> bool:
+    """Whether a report's commune rows show their district: in a version with districts,
+    above the district level."""
+    return hierarchy_version(report.unit.hierarchy).has_districts and report.level != "district"
+
+
 CYCLE_KIND: dict[bool, Pair] = {True: ("năm", "annual"), False: ("6 tháng", "half-year")}
 
 TITLE: Pair = (

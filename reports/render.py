@@ -8,8 +8,9 @@ warehouse read. Files are written under a temporary name and renamed, and report
 no longer in the cycle are removed, so a re-run leaves exactly the current set.
 
 A re-run (after a late return) costs what changed: the warehouse digests the rows each report
-reads (`reports.inputs`), and a report whose digest is the one kept in
-`<reports>/<cycle>/.fingerprints.json` (with its index entry) is left as it is, unread. Only
+reads (`reports.inputs`), and a report whose digest is the one recorded when it was written
+(`core.ledger`, step "report", with its folder, content fingerprint and index entry) is left as
+it is, unread. Only
 the indicator values of the units still to render are read; a report whose inputs changed but
 whose content did not (the same fingerprint of its data and the renderer's code) is not
 rewritten either.
@@ -18,7 +19,6 @@ rewritten either.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import pickle
@@ -30,8 +30,9 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
+from core import ledger
 from core.cycles import Cycle
 from core.settings import Settings
 from core.warehouse import Warehouse
@@ -53,9 +54,9 @@ _OWNED = re.compile(
 """Names of the files this module writes in a cycle's folder (and may remove when stale)."""
 
 
-FINGERPRINTS = ".fingerprints.json"
-"""By report (its html file's name): the digest of its inputs, the fingerprint of its content and
-its line in the index."""
+STEP = "report"
+"""The step's entries in core.ledger: per cycle, item `<level>/<code>`, the digest of the
+report's inputs, with its folder, the fingerprint of its content and its line in the index."""
 
 
 def _renderer_digest() -> bytes:
@@ -146,8 +147,7 @@ def write_reports(
         )
     directory = settings.reports / cycle.id
     directory.mkdir(parents=True, exist_ok=True)
-    state_file = directory / FINGERPRINTS
-    kept = _read_state(state_file)
+    kept = _read_state(settings, cycle, directory)
     if on_total:
         on_total(len(inputs.units))
 
@@ -158,20 +158,10 @@ def write_reports(
         # Only the indicator values of the units to render (all of them on a first run).
         codes = None if len(stale) == len(inputs.units) else inputs.value_codes_of(stale)
         builder = ReportBuilder(load_cycle(settings.warehouse, cycle, unit_codes=codes))
-        previous = {name: last.content for name, last in kept.items()}
+        previous = {item: last.content for item, last in kept.items()}
         for r in _render_all(builder, stale, directory, workers, previous, renderer, progress):
             done[(r[0].level, r[0].code)] = r
     rendered = [done[(u.level, u.code)] for u in inputs.units]
-    with _atomic(state_file) as tmp:
-        state = {
-            r.html.name: {
-                "inputs": inputs.digests[(r.level, r.code)],
-                "content": content,
-                "entry": asdict(entry),
-            }
-            for r, entry, content, _ in rendered
-        }
-        tmp.write_text(json.dumps(state, indent=0), encoding="utf-8")
 
     entries = [entry for _, entry, _, _ in rendered]
     index = directory / "index.html"
@@ -187,6 +177,17 @@ def write_reports(
         if path.is_file() and _OWNED.match(path.name) and path.name not in keep:
             path.unlink()
             removed.append(path)
+    written = [
+        ledger.Entry(
+            f"{r.level}/{r.code}",
+            inputs.digests[(r.level, r.code)],
+            detail={"folder": str(directory), "content": content, "entry": asdict(entry)},
+        )
+        for r, entry, content, _ in rendered
+    ]
+    with Warehouse(settings.warehouse).connect() as con, con.transaction():
+        ledger.reset(con, STEP, cycle.id)
+        ledger.record(con, STEP, cycle.id, written, append=True)
     unchanged = sum(1 for *_, left in rendered if left)
     return ReportSummary(cycle.id, directory, index, reports, removed, unchanged)
 
@@ -226,23 +227,24 @@ def _write_nothing_received(settings: Settings, cycle: Cycle) -> ReportSummary:
 
 @dataclass(frozen=True)
 class _Kept:
-    """What `.fingerprints.json` keeps of a report."""
+    """What the ledger recorded of a report written in this folder."""
 
     inputs: str
     content: str
     entry: IndexEntry
 
 
-def _read_state(path: Path) -> dict[str, _Kept]:
-    """The kept reports by html name; a report kept in an older layout is rendered again."""
-    try:
-        raw: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def _read_state(settings: Settings, cycle: Cycle, directory: Path) -> dict[str, _Kept]:
+    """The reports last written into `directory`, by `<level>/<code>`; a report recorded in
+    another layout, or written into another folder, is rendered again."""
+    with Warehouse(settings.warehouse).connect(read_only=True) as con:
+        recorded = ledger.recorded(con, STEP, cycle.id)
     out = {}
-    for name, last in raw.items() if isinstance(raw, dict) else ():
+    for item, last in recorded.items():
         try:
-            out[name] = _Kept(last["inputs"], last["content"], IndexEntry(**last["entry"]))
+            if last.detail["folder"] == str(directory):
+                entry = IndexEntry(**last.detail["entry"])
+                out[item] = _Kept(last.digest, str(last.detail["content"]), entry)
         except (KeyError, TypeError):
             continue
     return out
@@ -258,7 +260,7 @@ def _unchanged(
     for unit in inputs.units:
         key = (unit.level, unit.code)
         xlsx, html = unit_paths(unit, directory)
-        last = kept.get(html.name)
+        last = kept.get(f"{unit.level}/{unit.code}")
         if last and last.inputs == inputs.digests[key] and xlsx.exists() and html.exists():
             report = WrittenReport(unit.level, unit.code, unit.name_vi, xlsx, html)
             done[key] = (report, last.entry, last.content, True)
@@ -356,7 +358,8 @@ def _render_job(job: Job) -> Rendered:
     print_ = fingerprint(report, _Worker.renderer)
     xlsx, html = report_paths(report, _Worker.directory)
     paths = {"xlsx": xlsx, "html": html}
-    if _Worker.previous.get(html.name) == print_ and all(paths[f].exists() for f in formats):
+    unchanged = _Worker.previous.get(f"{level}/{code}") == print_
+    if unchanged and all(paths[f].exists() for f in formats):
         return (*describe(report, xlsx, html), print_, True)
     return (*write_report(report, _Worker.directory, formats), print_, False)
 

@@ -568,7 +568,7 @@ def _write_reporting(
         "rejected_rows",
         "findings",
     ]
-    with_district = report.unit.hierarchy == "pre_reform" and report.level != "district"
+    with_district = p.with_district(report)
     if not with_district:
         keys.remove("district")
     _headers(ws, f, top, keys)
@@ -829,7 +829,7 @@ def _write_summary(ws: Worksheet, report: ReportData, f: _Formats) -> None:
     info += [
         ("Kỳ báo cáo / Cycle", f"{cycle_vi} / {cycle_en}"),
         ("Kỳ so sánh / Compared with", report.previous_cycle),
-        ("Hệ thống hành chính / Hierarchy", p.both(p.HIERARCHY[report.unit.hierarchy])),
+        ("Hệ thống hành chính / Hierarchy", p.both(p.hierarchy_label(report.unit.hierarchy))),
         ("Nguồn số liệu / Source", report.generated_from),
     ]
     info += [("Ghi chú / Note", note) for note in report.notes]

@@ -5,10 +5,12 @@ Run once per release of that package (it is not a runtime dependency):
     pip download vietnamadminunits==1.0.4 --no-deps -d /tmp/vau && \
         python scripts/build_admin_units.py /tmp/vau/vietnamadminunits-1.0.4-py3-none-any.whl
 
-It writes `dbt_project/seeds/admin_units.csv` (both hierarchies: before and after the
-1 July 2025 reform) and `dbt_project/seeds/commune_successions.csv` (the official old -> new
-commune mapping). Both files are committed; the warehouse reads them as dbt seeds and ingest
-reads them to check reporters' jurisdictions.
+It writes `dbt_project/seeds/admin_units.csv` (the hierarchy versions of
+`dbt_project/seeds/hierarchies.csv` built from the package, by their `source` table: before and
+after the 1 July 2025 reform, with the versions' validity) and
+`dbt_project/seeds/commune_successions.csv` (the official old -> new commune mapping). Both
+files are committed; the warehouse reads them as dbt seeds and ingest reads them to check
+reporters' jurisdictions.
 """
 
 from __future__ import annotations
@@ -24,10 +26,8 @@ import zipfile
 from pathlib import Path
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
-# The legacy hierarchy is the only one known before the reform: it stands for every cycle from
-# the 2011-2020 programme on (its plans and history: 2020-Y is judged against 2017-2019), not
-# only from the 2021-2030 programme's first year. `core.cycles.FIRST_YEAR` is the same floor.
-PRE_VALID_FROM, PRE_VALID_TO, POST_VALID_FROM = "2011-01-01", "2025-06-30", "2025-07-01"
+# The package's two tables: the units before the reform, and after it.
+LEGACY, CURRENT = "admin_units_legacy", "admin_units"
 URBAN_TYPES = {"Phường", "Thị trấn"}
 
 
@@ -53,9 +53,14 @@ def main(wheel: str) -> None:
         converter = json.loads(zf.read("vietnamadminunits/data/converter_2025.json"))
         con = sqlite3.connect(db_path)
         con.row_factory = sqlite3.Row
-        legacy = list(con.execute("select * from admin_units_legacy order by wardCode"))
-        current = list(con.execute("select * from admin_units order by wardCode"))
+        legacy = list(con.execute(f"select * from {LEGACY} order by wardCode"))
+        current = list(con.execute(f"select * from {CURRENT} order by wardCode"))
 
+    # Each version's id and validity come from the seed hierarchies.csv, by its source table.
+    with (SEEDS / "hierarchies.csv").open(encoding="utf-8", newline="") as handle:
+        versions = {v["source"]: v for v in csv.DictReader(handle)}
+    pre, post = versions[LEGACY]["hierarchy"], versions[CURRENT]["hierarchy"]
+    validity = {v["hierarchy"]: (v["valid_from"], v["valid_to"]) for v in versions.values()}
     units: dict[tuple[str, str, str], dict[str, str]] = {}
 
     def add(
@@ -64,7 +69,6 @@ def main(wheel: str) -> None:
         key = (hierarchy, level, code)
         if key in units:
             return
-        pre = hierarchy == "pre_reform"
         units[key] = {
             "hierarchy": hierarchy,
             "unit_level": level,
@@ -76,16 +80,16 @@ def main(wheel: str) -> None:
             "district_code": "",
             "province_code": "",
             "parent_code": "",
-            "valid_from": PRE_VALID_FROM if pre else POST_VALID_FROM,
-            "valid_to": PRE_VALID_TO if pre else "",
+            "valid_from": validity[hierarchy][0],
+            "valid_to": validity[hierarchy][1],
             **extra,
         }
 
     for r in legacy:
         p, d = r["provinceCode"], r["districtCode"]
-        add("pre_reform", "province", p, r["province"], None, province_code=p)
+        add(pre, "province", p, r["province"], None, province_code=p)
         add(
-            "pre_reform",
+            pre,
             "district",
             d,
             r["district"],
@@ -96,7 +100,7 @@ def main(wheel: str) -> None:
         )
         if r["wardCode"]:  # the five island districts have no communes
             add(
-                "pre_reform",
+                pre,
                 "commune",
                 r["wardCode"],
                 r["ward"],
@@ -108,10 +112,10 @@ def main(wheel: str) -> None:
             )
     for r in current:
         p = r["provinceCode"]
-        add("post_reform", "province", p, r["province"], None, province_code=p)
+        add(post, "province", p, r["province"], None, province_code=p)
         # "Đặc khu" (island special zones) are counted as rural, like "xã".
         add(
-            "post_reform",
+            post,
             "commune",
             r["wardCode"],
             r["ward"],
@@ -125,7 +129,7 @@ def main(wheel: str) -> None:
     order = {"province": 0, "district": 1, "commune": 2}
     rows = sorted(
         units.values(),
-        key=lambda u: (u["hierarchy"] != "pre_reform", order[u["unit_level"]], u["unit_code"]),
+        key=lambda u: (u["hierarchy"] != pre, order[u["unit_level"]], u["unit_code"]),
     )
     write_csv(SEEDS / "admin_units.csv", fields, rows)
 
@@ -145,6 +149,7 @@ def main(wheel: str) -> None:
                 if old_code.get(old_key):
                     successions.append(
                         {
+                            "hierarchy": post,
                             "old_commune_code": old_code[old_key],
                             "new_commune_code": code,
                             "new_province_code": province,
@@ -160,6 +165,7 @@ def main(wheel: str) -> None:
                 code, province = new_code[(new_province, part["newWardKey"])]
                 successions.append(
                     {
+                        "hierarchy": post,
                         "old_commune_code": old_code[old_key],
                         "new_commune_code": code,
                         "new_province_code": province,

@@ -112,7 +112,7 @@ def set_received(path: Path, when: datetime) -> None:
 @pytest.fixture(scope="session")
 def demo_inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demonstration inbox (five plans' districts, 2021-H1 to 2025-Y), generated once."""
-    from generator import DEMO_CYCLES, generate_inbox
+    from devtools.generator import DEMO_CYCLES, generate_inbox
 
     inbox = tmp_path_factory.mktemp("demo") / "inbox"
     generate_inbox(inbox, DEMO_CYCLES, file_format="mixed", seed=1)

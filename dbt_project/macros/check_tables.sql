@@ -1,16 +1,13 @@
 {#- Helpers of the check-ready tables of the quality suites (models/marts/quality/). -#}
 
-{% macro expected_reporter_code(role, hierarchy, unit_code, district_code, province_code) %}
+{% macro expected_reporter_code(role, unit_code, parent_code) %}
     {#- The reporter expected to send a commune's figures of a role: the commune itself, or
-        `<district>-<agency>` (after the reform `<province>-<agency>`), as
+        `<parent>-<agency>`, the agency of the commune's parent unit (the level right above
+        communes is its hierarchy's agency_level: a district, after the reform a province), as
         int_reporters_expected names them. -#}
     case
         when {{ role }} = 'commune' then {{ unit_code }}
-        else {{ dbt.concat([
-            "case when " ~ hierarchy ~ " = 'pre_reform' then " ~ district_code ~ " else " ~ province_code ~ " end",
-            "'-'",
-            role,
-        ]) }}
+        else {{ dbt.concat([parent_code, "'-'", role]) }}
     end
 {% endmacro %}
 

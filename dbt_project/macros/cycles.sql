@@ -91,17 +91,37 @@
 
 {% macro later_comparable_cycles(column, cycle_id) %}
     {#- A predicate: `column` is a cycle of cycle_id's kind after it in the same hierarchy
-        (2023-Y -> 2024-Y, but not 2025-Y, which is after the reform). Cycle ids of one kind
-        sort as text by year. -#}
+        version (2023-Y -> 2024-Y, but not 2025-Y, which is after the reform). Cycle ids of one
+        kind sort as text by year. -#}
     {%- set parts = cycle_id.split('-') -%}
-    {%- set year, kind = parts[0] | int, parts[1] -%}
+    {%- set kind = parts[1] -%}
     {%- set last_day_suffix = '-06-30' if kind == 'H1' else '-12-31' -%}
-    {%- set reform_date = var('reform_date') -%}
-    {%- set reform_year = reform_date[:4] | int -%}
-    {#- the last year whose cycle of this kind ends before the reform -#}
-    {%- set last_pre_reform_year = reform_year if (reform_year ~ last_day_suffix) < reform_date else reform_year - 1 -%}
+    {%- set last_day = parts[0] ~ last_day_suffix -%}
+    {%- set bound = namespace(year=none) -%}
+    {%- for valid_from, valid_to in hierarchy_validities() -%}
+        {%- if valid_to and valid_from <= last_day <= valid_to -%}
+            {#- the last year whose cycle of this kind ends while the version is in force -#}
+            {%- set to_year = valid_to[:4] | int -%}
+            {%- set bound.year = to_year if (to_year ~ last_day_suffix) <= valid_to else to_year - 1 -%}
+        {%- endif -%}
+    {%- endfor -%}
     ({{ column }} like '%-{{ kind }}' and {{ column }} > '{{ cycle_id }}'
-    {%- if year <= last_pre_reform_year %} and {{ column }} <= '{{ last_pre_reform_year }}-{{ kind }}'{% endif -%})
+    {%- if bound.year is not none %} and {{ column }} <= '{{ bound.year }}-{{ kind }}'{% endif -%})
+{% endmacro %}
+
+
+{% macro hierarchy_validities() %}
+    {#- (valid_from, valid_to) of each hierarchy version (seed hierarchies) as ISO text, valid_to
+        none while in force; read from the warehouse when a run renders an incremental filter.
+        The seed is found through the graph rather than ref(), which would add a DAG edge to
+        every model that filters cycles. -#}
+    {%- set node = graph.nodes['seed.' ~ project_name ~ '.hierarchies'] -%}
+    {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- set rows = run_query(
+        'select ' ~ dbt.cast('valid_from', dbt.type_string()) ~ ', ' ~ dbt.cast('valid_to', dbt.type_string())
+        ~ ' from ' ~ relation
+    ) -%}
+    {{ return(rows.rows | map('list') | list) }}
 {% endmacro %}
 
 

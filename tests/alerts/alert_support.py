@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from alerts.log import LogStatus, history
 from core.cycles import Cycle
 from core.reference import UnitLevel, reference
 from core.settings import Settings
@@ -242,17 +243,26 @@ def scenario() -> Marts:
     return marts
 
 
-def log_rows(settings: Settings, status: str | None = None) -> list[tuple[object, ...]]:
-    sql = (
-        "select cycle, office_code, recipients, subject, fingerprint, finding_count, "
-        "missing_count, sent_at, status, error from ops.alerts_sent"
-    )
-    params: list[object] = []
-    if status:
-        sql += " where status = ?"
-        params.append(status)
+def log_rows(settings: Settings, status: LogStatus | None = None) -> list[tuple[object, ...]]:
+    """The alerts logged (of one status): cycle, office, recipients, subject, fingerprint,
+    finding and missing counts, time, status, error."""
     with Warehouse(settings.warehouse).connect() as con:
-        return con.query(sql + " order by sent_at, office_code", params)
+        entries = history(con, status)
+    return [
+        (
+            e.cycle,
+            e.office_code,
+            "; ".join(e.recipients),
+            e.subject,
+            e.fingerprint,
+            e.finding_count,
+            e.missing_count,
+            e.at,
+            e.status,
+            e.error,
+        )
+        for e in entries
+    ]
 
 
 # -- SMTP ---------------------------------------------------------------------------------------

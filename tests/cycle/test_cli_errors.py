@@ -205,9 +205,3 @@ def test_warehouse_in_use_by_another_process(
         assert_one_clear_line(code, output, "is in use by another process", f"PID {holder.pid}")
     finally:
         holder.communicate("")
-
-
-def test_generate_refuses_a_cycle_before_any_hierarchy(tmp_path: Path) -> None:
-    code, output = run("generate", "--cycles", "2024-Y,2005-Y", tmp_path=tmp_path)
-    assert code == 2 and "Traceback" not in output
-    assert "Invalid value for --cycles: '2005-Y' is before 2011" in output

@@ -50,7 +50,7 @@ def test_the_window_ends_after_the_latest_deadline_and_the_grace_days_are_config
 
 def _late_return(base: Path, inbox: Path, cycle: str) -> Path:
     """A return of the same district generated with another seed, dropped under a new name."""
-    from generator import generate_inbox
+    from devtools.generator import generate_inbox
 
     generate_inbox(base / "other", [cycle], districts=["106"], file_format="csv", seed=9)
     source = sorted((base / "other" / cycle).iterdir())[0]
@@ -59,7 +59,7 @@ def _late_return(base: Path, inbox: Path, cycle: str) -> Path:
 
 def test_pending_files_are_the_files_ingest_has_not_recorded(tmp_path: Path) -> None:
     from cycle import steps
-    from generator import generate_inbox
+    from devtools.generator import generate_inbox
     from ingest.pipeline import pending_files
 
     settings = settings_under(tmp_path)
@@ -103,7 +103,7 @@ def test_inbox_watch_triggers_a_run_only_for_an_open_cycle_with_new_returns(
     from airflow.dag_processing.dagbag import DagBag
 
     from cycle import steps
-    from generator import generate_inbox
+    from devtools.generator import generate_inbox
 
     settings = settings_under(tmp_path)
     generate_inbox(settings.inbox, ["2024-Y"], districts=["106"], file_format="mixed", seed=5)

@@ -87,7 +87,7 @@ def _processes_of(marker: str) -> list[int]:
 def test_the_readme_airflow_commands_run_a_cycle_as_cycle_run_does(
     tmp_path: Path, smtp: SmtpServer
 ) -> None:
-    from generator import generate_inbox
+    from devtools.generator import generate_inbox
 
     env_block, first, second, single = airflow_blocks()
     checkout = tmp_path / "checkout"

@@ -72,7 +72,7 @@ def test_dag_test_gives_what_cycle_run_gives(
 ) -> None:
     from alerts.contacts import write_demo_contacts
     from cycle import steps
-    from generator import generate_inbox
+    from devtools.generator import generate_inbox
 
     inbox = tmp_path / "inbox"
     generate_inbox(inbox, CYCLES, districts=["106", "874"], file_format="mixed", seed=5)

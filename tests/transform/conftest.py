@@ -14,7 +14,7 @@ from core.cycles import Cycle
 from core.settings import Settings
 from core.warehouse import Warehouse
 from cycle.transform import TransformSummary, run_transform
-from generator import GeneratedInbox, generate_inbox
+from devtools.generator import GeneratedInbox, generate_inbox
 from ingest.pipeline import ingest_cycle
 
 CYCLES = ("2022-Y", "2023-H1", "2023-Y", "2024-Y", "2025-Y")

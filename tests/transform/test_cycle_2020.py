@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cycle.cli import main
-from generator import generate_inbox
+from devtools.generator import generate_inbox
 from tests.transform.conftest import read, settings_under
 from tests.transform.test_figure_conservation import assert_figures_conserved
 

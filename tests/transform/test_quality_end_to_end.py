@@ -24,8 +24,8 @@ from core.cycles import Cycle
 from core.reference import reference
 from core.settings import Settings
 from cycle.transform import run_transform
+from devtools.generator import DEFAULT_DISTRICTS, DEMO_CYCLES, generate_inbox
 from expectations import run_validation
-from generator import DEFAULT_DISTRICTS, DEMO_CYCLES, generate_inbox
 from ingest.pipeline import ingest_cycle
 from tests.transform.conftest import read, settings_under
 from tests.transform.quality_recompute import HISTORY_COLUMNS, assert_close, expected_history

@@ -31,8 +31,8 @@ MARTS = (
 
 def test_build_passes_with_every_test(built: BuiltWarehouse) -> None:
     summary = built.summary
-    assert summary.models_built == 35
-    assert summary.seeds_loaded == 6
+    assert summary.models_built == 36
+    assert summary.seeds_loaded == 7
     assert summary.unit_tests_passed == 11
     assert summary.tests_passed >= 80
     assert summary.cycles_rebuilt == [] and summary.full_refresh
@@ -183,7 +183,7 @@ def test_a_failing_data_test_is_named(built_copy: BuiltWarehouse) -> None:
     with pytest.raises(TransformError) as raised:
         run_transform(built_copy.settings, Cycle.parse("2024-Y"))
     failed = {f.name for f in raised.value.failures}
-    assert any(name.startswith("accepted_values_stg_raw__scope_units_hierarchy") for name in failed)
+    assert any(name.startswith("relationships_stg_raw__scope_units_hierarchy") for name in failed)
     assert "dbt build failed" in str(raised.value)
 
 

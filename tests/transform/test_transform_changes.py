@@ -69,7 +69,7 @@ def test_a_late_return_rebuilds_its_province_as_a_whole_rebuild_would(
     )["province_code"].tolist()
     assert summary.cycles_rebuilt == ["2022-Y", "2023-Y"]
     assert summary.provinces_rebuilt == province
-    assert summary.models_built < 35  # reference and views untouched
+    assert summary.models_built < 36  # reference and views untouched
     scoped, expected = tables(built_copy), tables(whole)
     for name in REBUILT_BY_PROVINCE:
         pd.testing.assert_frame_equal(scoped[name], expected[name], obj=name)
@@ -94,7 +94,7 @@ def test_changed_models_rebuild_whole_cycles(
     monkeypatch.setattr("cycle.transform._project_digest", lambda: "another version")
     summary = run_transform(built_copy.settings, Cycle.parse("2024-Y"))
     assert summary.cycles_rebuilt == ["2024-Y", "2025-Y"]
-    assert summary.provinces_rebuilt is None and summary.models_built == 35
+    assert summary.provinces_rebuilt is None and summary.models_built == 36
     assert summary.reason == "models or reporting scope changed"
 
 
@@ -105,7 +105,7 @@ def test_a_failed_build_is_retried_by_the_next(
     rebuilt by the next run even though ingest has nothing new."""
     late_return(built_copy, "2023-Y")
     with Warehouse(built_copy.settings.warehouse).connect() as con:
-        before = con.query("select count(*) from ops.built_returns")
+        before = con.query("select count(*) from ops.step_ledger")
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("dbt died")
@@ -115,7 +115,7 @@ def test_a_failed_build_is_retried_by_the_next(
         run_transform(built_copy.settings, Cycle.parse("2023-Y"))
     monkeypatch.undo()
     with Warehouse(built_copy.settings.warehouse).connect() as con:
-        assert con.query("select count(*) from ops.built_returns") == before
+        assert con.query("select count(*) from ops.step_ledger") == before
 
     summary = run_transform(built_copy.settings, Cycle.parse("2023-Y"))
     assert summary.cycles_rebuilt == ["2023-Y", "2024-Y"] and summary.models_built > 0

@@ -1,10 +1,17 @@
--- Every cycle the raw layer holds a file for, with its dates and the hierarchy in force on its
--- last day.
+-- Every cycle the raw layer holds a file for, with its dates and the hierarchy version in force
+-- on its last day (seed hierarchies; core/hierarchies.py reads the same seed). A cycle before
+-- the first version has none and is left out.
 with
 
 received_files as (
 
     select * from {{ ref('stg_raw__received_files') }}
+
+),
+
+hierarchies as (
+
+    select * from {{ ref('stg_reference__hierarchies') }}
 
 ),
 
@@ -43,19 +50,20 @@ dated as (
 final as (
 
     select
-        cycle,
-        cycle_year,
-        cycle_kind,
-        is_annual,
-        first_day,
-        last_day,
-        case
-            when last_day < {{ dbt.cast("'" ~ var('reform_date') ~ "'", 'date') }} then 'pre_reform'
-            else 'post_reform'
-        end as hierarchy,
-        previous_comparable_cycle
+        dated.cycle,
+        dated.cycle_year,
+        dated.cycle_kind,
+        dated.is_annual,
+        dated.first_day,
+        dated.last_day,
+        hierarchies.hierarchy,
+        hierarchies.agency_level,
+        dated.previous_comparable_cycle
 
     from dated
+    inner join hierarchies
+        on hierarchies.valid_from <= dated.last_day
+        and (hierarchies.valid_to is null or hierarchies.valid_to >= dated.last_day)
 
 )
 

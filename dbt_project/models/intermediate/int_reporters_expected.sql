@@ -52,15 +52,18 @@ commune_reporters as (
 
 agency_units as (
 
+    -- the units of the version's agency level (seed hierarchies) that hold an expected commune
     select distinct
-        cycle,
-        hierarchy,
-        case when hierarchy = 'pre_reform' then 'district' else 'province' end as unit_level,
-        case when hierarchy = 'pre_reform' then district_code else province_code end as unit_code,
-        case when hierarchy = 'pre_reform' then district_code end as district_code,
-        province_code
+        communes.cycle,
+        communes.hierarchy,
+        cycles.agency_level as unit_level,
+        case when cycles.agency_level = 'district' then communes.district_code else communes.province_code end as unit_code,
+        case when cycles.agency_level = 'district' then communes.district_code end as district_code,
+        communes.province_code
 
     from communes
+    inner join cycles
+        on communes.cycle = cycles.cycle
 
 ),
 
@@ -98,7 +101,8 @@ commune_deadlines as (
 
 latest_plans as (
 
-    -- the latest plan of a district (before the reform) with a deadline for the cycle's kind
+    -- the latest plan of a district with a deadline for the cycle's kind (in a version with
+    -- districts: plans name districts)
     select
         cycles.cycle,
         commune_deadlines.plan_unit_code,
@@ -108,7 +112,7 @@ latest_plans as (
     inner join commune_deadlines
         on commune_deadlines.cycle_kind = cycles.cycle_kind
         and commune_deadlines.plan_year <= cycles.cycle_year
-    where cycles.hierarchy = 'pre_reform'
+    where cycles.agency_level = 'district'
     group by cycles.cycle, commune_deadlines.plan_unit_code
 
 ),

@@ -15,9 +15,7 @@ renamed as (
         kind as element_kind,
         name_vi,
         name_en,
-        element_code in (
-            {%- for code in var('sensitive_elements') %}'{{ code }}'{{ ', ' if not loop.last }}{% endfor -%}
-        ) as is_sensitive
+        is_sensitive
 
     from source
 

@@ -63,7 +63,7 @@ final as (
         pivoted.province_code,
         pivoted.unit_code as commune_reporter_code,
         {%- for agency in ['health', 'education', 'police'] %}
-        {{ expected_reporter_code("'" ~ agency ~ "'", 'pivoted.hierarchy', 'pivoted.unit_code', 'pivoted.district_code', 'pivoted.province_code') }} as {{ agency }}_reporter_code,
+        {{ expected_reporter_code("'" ~ agency ~ "'", 'pivoted.unit_code', 'admin_units.parent_code') }} as {{ agency }}_reporter_code,
         {%- endfor %}
         {%- for code in element_codes %}
         pivoted.{{ code }},

@@ -53,9 +53,9 @@ final as (
         indicators.denominator_element,
         denominator_elements.name_vi as denominator_name_vi,
         denominator_elements.name_en as denominator_name_en,
-        {{ expected_reporter_code('numerator_elements.reported_by', 'parts.hierarchy', 'parts.unit_code', 'parts.district_code', 'parts.province_code') }} as reporter_code,
-        {{ expected_reporter_code('numerator_elements.reported_by', 'parts.hierarchy', 'parts.unit_code', 'parts.district_code', 'parts.province_code') }} as numerator_reporter_code,
-        {{ expected_reporter_code('denominator_elements.reported_by', 'parts.hierarchy', 'parts.unit_code', 'parts.district_code', 'parts.province_code') }} as denominator_reporter_code,
+        {{ expected_reporter_code('numerator_elements.reported_by', 'parts.unit_code', 'admin_units.parent_code') }} as reporter_code,
+        {{ expected_reporter_code('numerator_elements.reported_by', 'parts.unit_code', 'admin_units.parent_code') }} as numerator_reporter_code,
+        {{ expected_reporter_code('denominator_elements.reported_by', 'parts.unit_code', 'admin_units.parent_code') }} as denominator_reporter_code,
         {{ dbt.cast('parts.numerator_value', type_double()) }} as numerator,
         {{ dbt.cast('parts.denominator_value', type_double()) }} as denominator,
         {{ ratio('parts.numerator_value', 'parts.denominator_value', 'indicators.factor') }} as value

@@ -22,10 +22,11 @@ from pathlib import Path
 
 from core.calendar import deadline
 from core.cycles import Cycle
-from core.reference import AGENCIES, SEEDS_DIR, AdminUnit, Reference, reference
+from core.hierarchies import hierarchy_versions, read_seed
+from core.reference import AGENCIES, AdminUnit, Reference, reference
 from core.text import fold_diacritics
-from generator.figures import CommuneModel, commune_figures
-from generator.files import Cell, ReturnFile, return_bytes
+from devtools.generator.figures import CommuneModel, commune_figures
+from devtools.generator.files import Cell, ReturnFile, return_bytes
 
 DEFAULT_DISTRICTS: tuple[str, ...] = ("047", "106", "402", "535", "874")
 """The districts of the five source plans (Trùng Khánh, Tam Đường, Như Xuân, Ba Tơ, Thanh Bình)."""
@@ -80,14 +81,18 @@ class GeneratedInbox:
         return [p for p in self.planted if p.cycle == cycle]
 
 
+# The generator simulates the first two hierarchy versions (seed hierarchies; before and after
+# the 2025 reform) and the succession of communes between them (seed commune_successions).
+_PRE, _POST = (version.id for version in hierarchy_versions()[:2])
+
+
 @cache
 def _main_successors() -> dict[str, str]:
-    with (SEEDS_DIR / "commune_successions.csv").open(encoding="utf-8", newline="") as handle:
-        return {
-            r["old_commune_code"]: r["new_commune_code"]
-            for r in csv.DictReader(handle)
-            if r["is_main_successor"] == "true"
-        }
+    return {
+        r["old_commune_code"]: r["new_commune_code"]
+        for r in read_seed("commune_successions.csv")
+        if r["hierarchy"] == _POST and r["is_main_successor"] == "true"
+    }
 
 
 def select_communes(
@@ -97,20 +102,19 @@ def select_communes(
 
     Provinces and districts are given in pre-reform codes; `provinces=["all"]` is the country."""
     if provinces and list(provinces) != ["all"]:
-        communes = [c for p in provinces for c in ref.communes_of("pre_reform", "province", p)]
-        scope = [("pre_reform", p) for p in provinces]
+        communes = [c for p in provinces for c in ref.communes_of(_PRE, "province", p)]
+        scope = [(_PRE, p) for p in provinces]
     elif provinces:
-        communes = sorted(u.code for u in ref.units_at("pre_reform", "commune"))
+        communes = sorted(u.code for u in ref.units_at(_PRE, "commune"))
         scope = []
     else:
         chosen = list(districts or DEFAULT_DISTRICTS)
-        communes = [c for d in chosen for c in ref.communes_of("pre_reform", "district", d)]
-        scope = [("pre_reform", d) for d in chosen]
+        communes = [c for d in chosen for c in ref.communes_of(_PRE, "district", d)]
+        scope = [(_PRE, d) for d in chosen]
     missing = [
         p
         for p in (provinces or districts or [])
-        if p != "all"
-        and not ref.communes_of("pre_reform", "province" if provinces else "district", p)
+        if p != "all" and not ref.communes_of(_PRE, "province" if provinces else "district", p)
     ]
     if missing:
         raise ValueError(
@@ -133,13 +137,13 @@ class _Generator:
         self.ref = reference()
         self.inbox, self.seed, self.file_format, self.rates = inbox, seed, file_format, rates
         self.pre_communes = pre_communes
-        self.models = {c: CommuneModel(seed, c, self._urban("pre_reform", c)) for c in pre_communes}
+        self.models = {c: CommuneModel(seed, c, self._urban(_PRE, c)) for c in pre_communes}
         successors = _main_successors()
         self.post_parts: dict[str, list[str]] = defaultdict(list)
         if whole_country:
-            for old in (u.code for u in self.ref.units_at("pre_reform", "commune")):
+            for old in (u.code for u in self.ref.units_at(_PRE, "commune")):
                 self.post_parts[successors[old]].append(old)
-            for unit in self.ref.units_at("post_reform", "commune"):
+            for unit in self.ref.units_at(_POST, "commune"):
                 self.post_parts.setdefault(unit.code, [unit.code])
         else:
             for old in pre_communes:
@@ -161,12 +165,12 @@ class _Generator:
         return choice
 
     def _urban(self, hierarchy: str, code: str) -> bool:
-        unit = self.ref.commune(hierarchy, code)  # type: ignore[arg-type]
+        unit = self.ref.commune(hierarchy, code)
         return bool(unit and unit.area_type == "urban")
 
     def _model(self, code: str) -> CommuneModel:
         if code not in self.models:
-            self.models[code] = CommuneModel(self.seed, code, self._urban("pre_reform", code))
+            self.models[code] = CommuneModel(self.seed, code, self._urban(_PRE, code))
         return self.models[code]
 
     def communes(self, cycle: Cycle) -> list[str]:
@@ -640,12 +644,12 @@ def generate_inbox(
     gen = _Generator(inbox, seed, file_format, rates or ProblemRates(), pre_communes, whole_country)
     if not whole_country:
         scope += [
-            ("post_reform", c)
+            (_POST, c)
             for c in sorted(gen.post_parts)
             if any(p in set(pre_communes) for p in gen.post_parts[c])
         ]
         gen.post_parts = {
-            c: parts for c, parts in gen.post_parts.items() if ("post_reform", c) in set(scope)
+            c: parts for c, parts in gen.post_parts.items() if (_POST, c) in set(scope)
         }
 
     inbox.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.cycles import Cycle
 from core.reference import reference
-from generator import ProblemRates, generate_inbox
+from devtools.generator import ProblemRates, generate_inbox
 from ingest.pipeline import check_path, list_inbox
 
 

@@ -1,6 +1,6 @@
 """Realistic generated returns for demos, tests and benchmarks."""
 
-from generator.inbox import (
+from devtools.generator.inbox import (
     DEFAULT_DISTRICTS,
     DEMO_CYCLES,
     GeneratedInbox,
