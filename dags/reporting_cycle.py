@@ -109,25 +109,10 @@ def reporting_cycle() -> None:
 
         dry_run = bool(get_current_context()["params"].get("dry_run_alerts"))
         return steps.as_xcom(
-            steps.alert(
-                steps.settings(), steps.cycle(cycle_id), dry_run=dry_run, smtp_conn=_smtp_uri()
-            )
+            # the `smtp_default` connection, wherever Airflow keeps it (alerts.smtp reads it
+            # through the SMTP provider's hook)
+            steps.alert(steps.settings(), steps.cycle(cycle_id), dry_run=dry_run)
         )
-
-    def _smtp_uri() -> str | None:
-        """The `smtp_default` connection, wherever Airflow keeps it (environment, metadata
-        database or a secrets backend); None when it is not defined."""
-        import os
-
-        if os.environ.get("AIRFLOW_CONN_SMTP_DEFAULT"):
-            return None  # the alert step reads the variable itself, as the CLI does
-        from airflow.sdk import Connection
-
-        try:
-            uri: str = Connection.get("smtp_default").get_uri()
-        except Exception:  # not defined anywhere: the alert step reports it per office
-            return None
-        return uri
 
     cycle_id = resolve_cycle()
     ingested = ingest(cycle_id)
