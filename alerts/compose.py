@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from email.header import Header
 from email.headerregistry import BaseHeader, HeaderRegistry, UniqueUnstructuredHeader
@@ -32,6 +32,7 @@ from alerts.contacts import Contact, ContactBook, display_name, in_sentence
 from core.cycles import Cycle
 from core.reference import UnitLevel, reference
 from core.text import format_vi_number
+from core.values import day, is_missing, text
 
 Value = int | float | str | None
 GroupKind = Literal["commune", "agency", "unit"]
@@ -161,30 +162,14 @@ class AlertPlan:
 # -- reading the marts' rows ------------------------------------------------------------------
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _text(value: Any) -> str | None:
-    if _is_missing(value):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _code(value: Any, width: int) -> str | None:
     """Codes as text with their leading zeros, whatever type the mart gave them."""
     if isinstance(value, float) and not math.isnan(value) and value.is_integer():
         value = int(value)
-    text = _text(value)
-    if text is None:
+    code = text(value)
+    if code is None:
         return None
-    return text.zfill(width) if text.isdigit() else text
+    return code.zfill(width) if code.isdigit() else code
 
 
 def _reporter_code(value: Any) -> str | None:
@@ -193,13 +178,13 @@ def _reporter_code(value: Any) -> str | None:
 
 def _unit_code(value: Any) -> str | None:
     """A commune (5 digits, 4 once its leading zero is lost) or a district/province code."""
-    text = _code(value, 0)
-    return text.zfill(5) if text and text.isdigit() and len(text) == 4 else text
+    code = _code(value, 0)
+    return code.zfill(5) if code and code.isdigit() and len(code) == 4 else code
 
 
 def _value(value: Any) -> Value:
     """A value comparable across runs and backends: 1234.0, Decimal('1234') and '1234' -> 1234."""
-    if _is_missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, bool):
         return int(value)
@@ -211,33 +196,20 @@ def _value(value: Any) -> Value:
         except (TypeError, ValueError):
             return str(value).strip() or None
         return int(number) if number.is_integer() else round(number, 6)
-    text = str(value).strip()
-    if not text:
+    written = str(value).strip()
+    if not written:
         return None
     try:
-        number = float(text)
+        number = float(written)
     except ValueError:
-        return text
+        return written
     if math.isfinite(number):
         return int(number) if number.is_integer() else round(number, 6)
-    return text
-
-
-def _date(value: Any) -> date | None:
-    if _is_missing(value):
-        return None
-    if isinstance(value, datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        return None
+    return written
 
 
 def _received(value: Any) -> bool:
-    if _is_missing(value):
+    if is_missing(value):
         return False
     if isinstance(value, str):
         return value.strip().lower() in {"true", "t", "1", "yes"}
@@ -284,9 +256,9 @@ def compose_alerts(
         code = _reporter_code(row.get("reporter_code"))
         if code is None:
             continue
-        deadline = _date(row.get("deadline"))
+        deadline = day(row.get("deadline"))
         deadlines[code] = deadline
-        names[code] = _text(row.get("reporter_name")) or _reporter_name(code, cycle) or code
+        names[code] = text(row.get("reporter_name")) or _reporter_name(code, cycle) or code
         if _received(row.get("received")):
             continue
         office = _code(row.get(office_column), width)
@@ -294,7 +266,7 @@ def compose_alerts(
             unrouted += 1
             continue
         kind: GroupKind = (
-            "agency" if _text(row.get("reporter_kind")) == "agency" or "-" in code else "commune"
+            "agency" if text(row.get("reporter_kind")) == "agency" or "-" in code else "commune"
         )
         items = groups.setdefault(office, {}).setdefault(
             code, ReporterItems(code=code, name=names[code], kind=kind, deadline=deadline)
@@ -307,17 +279,17 @@ def compose_alerts(
             unrouted += 1
             continue
         finding = Finding(
-            rule_id=_text(row.get("rule_id")) or "?",
-            severity=(_text(row.get("severity")) or "warning").lower(),
+            rule_id=text(row.get("rule_id")) or "?",
+            severity=(text(row.get("severity")) or "warning").lower(),
             reporter_code=_reporter_code(row.get("reporter_code")),
             unit_code=_unit_code(row.get("unit_code")),
-            unit_name=_text(row.get("unit_name")),
-            element_code=_text(row.get("element_code")),
-            indicator_code=_text(row.get("indicator_code")),
+            unit_name=text(row.get("unit_name")),
+            element_code=text(row.get("element_code")),
+            indicator_code=text(row.get("indicator_code")),
             observed_value=_value(row.get("observed_value")),
             expected_value=_value(row.get("expected_value")),
-            message_vi=_text(row.get("message_vi")) or "",
-            message_en=_text(row.get("message_en")) or "",
+            message_vi=text(row.get("message_vi")) or "",
+            message_en=text(row.get("message_en")) or "",
         )
         office_groups = groups.setdefault(office, {})
         if finding.reporter_code:

@@ -478,10 +478,10 @@ class Warehouse:
     def dbt_env(self) -> dict[str, str]:
         """Environment variables `dbt_project/profiles.yml` reads for this warehouse."""
         if self.kind == "duckdb":
-            return {"CYCLE_DBT_TARGET": "duckdb", "CYCLE_DUCKDB_PATH": str(self.path)}
+            return {"CYCLE_DBT_TARGET": "prod", "CYCLE_DUCKDB_PATH": str(self.path)}
         parts = urlparse(self.libpq_url)
         return {
-            "CYCLE_DBT_TARGET": "postgres",
+            "CYCLE_DBT_TARGET": "prod_postgres",
             "CYCLE_PG_HOST": parts.hostname or "127.0.0.1",
             "CYCLE_PG_PORT": str(parts.port or 5432),
             "CYCLE_PG_USER": unquote(parts.username or "postgres"),

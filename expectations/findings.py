@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from core.values import is_missing
 from core.warehouse import WarehouseConnection
-from expectations.messages import is_missing
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -8,30 +8,19 @@ import functools
 import math
 import re
 import string
-import sys
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from core.text import format_vi_number
+from core.values import is_missing
 
 Language = Literal["vi", "en"]
 MISSING = "–"
 
 _FIXED = re.compile(r"^\.(\d+)f$")
 _PERCENT = re.compile(r"^\.(\d+)%$")
-
-
-def is_missing(value: Any) -> bool:
-    """None, NaN, NaT or pd.NA: what either backend and pandas use for SQL NULL."""
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    # pandas' own markers exist only once pandas is imported (the transform step never does)
-    pd = sys.modules.get("pandas")
-    return pd is not None and (value is pd.NA or value is pd.NaT)
 
 
 def _number(value: float, decimals: int, language: Language) -> str:

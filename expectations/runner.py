@@ -19,6 +19,7 @@ import pandas as pd
 from core import ledger
 from core.cycles import Cycle
 from core.settings import Settings
+from core.values import number, text
 from core.warehouse import Warehouse, WarehouseConnection
 from expectations.findings import (
     FINDING_COLUMNS,
@@ -31,7 +32,7 @@ from expectations.findings import (
     run_key,
 )
 from expectations.gx_runtime import SuiteOutcome, gx_run
-from expectations.messages import fill, is_missing
+from expectations.messages import fill
 from expectations.suites import SQL_TYPES, Rule, Severity, Suite, load_suites, rule_catalogue
 
 STEP = "validate"
@@ -232,7 +233,7 @@ def _slices(
     """quality.validation_slices rows of the provinces validated: per suite and rule, the rows
     evaluated and failing in each."""
     failed = Counter(
-        (suite, index, _text(row["province_code"]) or "")
+        (suite, index, text(row["province_code"]) or "")
         for suite, by_rule in failing.items()
         for index, rows in by_rule.items()
         for row in rows
@@ -460,17 +461,13 @@ def normalise_frame(frame: pd.DataFrame, types: Mapping[str, str]) -> pd.DataFra
         if kind in ("double", "integer"):
             frame[column] = pd.to_numeric(frame[column]).astype("float64")
         elif kind == "varchar":
-            text = frame[column].astype(object)
-            frame[column] = text.where(text.notna(), None) if text.hasnans else text
+            column_values = frame[column].astype(object)
+            frame[column] = (
+                column_values.where(column_values.notna(), None)
+                if column_values.hasnans
+                else column_values
+            )
     return frame
-
-
-def _text(value: Any) -> str | None:
-    return None if is_missing(value) else str(value)
-
-
-def _number(value: Any) -> float | None:
-    return None if is_missing(value) else float(value)
 
 
 def rule_findings(
@@ -481,11 +478,11 @@ def rule_findings(
     for row in failing:
         element: str | None = rule.element_code
         if element is None and rule.element_column:
-            element = _text(row[rule.element_column])
-        indicator = _text(row[rule.indicator_column]) if rule.indicator_column else None
-        reporter = _text(row[rule.reporter_column])
-        unit = _text(row["unit_code"])
-        observed = _number(row[rule.observed_column]) if rule.observed_column else None
+            element = text(row[rule.element_column])
+        indicator = text(row[rule.indicator_column]) if rule.indicator_column else None
+        reporter = text(row[rule.reporter_column])
+        unit = text(row["unit_code"])
+        observed = number(row[rule.observed_column]) if rule.observed_column else None
         rows.append(
             {
                 "finding_key": finding_key(
@@ -498,10 +495,10 @@ def rule_findings(
                 "severity": rule.severity,
                 "reporter_code": reporter,
                 "unit_code": unit,
-                "unit_level": _text(row["unit_level"]),
-                "unit_name": _text(row["unit_name"]),
-                "district_code": _text(row["district_code"]),
-                "province_code": _text(row["province_code"]),
+                "unit_level": text(row["unit_level"]),
+                "unit_name": text(row["unit_name"]),
+                "district_code": text(row["district_code"]),
+                "province_code": text(row["province_code"]),
                 "element_code": element,
                 "indicator_code": indicator,
                 "observed_value": observed,

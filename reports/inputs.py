@@ -1,20 +1,11 @@
 """What each report of a cycle reads, digested by the warehouse, so that a re-run after a late
 return renders only the reports whose inputs changed.
 
-A report reads (see `reports.load.ReportBuilder`):
-
-- its own unit's indicator values and reporting rates, and those of its parts: a district's
-  communes, a province's districts (its communes after the July 2025 reform), the country's
-  provinces (and its own rows when the marts hold any);
-- the returns and quality findings inside it (the country: all of them), and for a district
-  (or a province after the reform) the return of each of its communes;
-- the country alone: the previous comparable cycle's province and country values;
-- every report: `dim_admin_units` (names, the hierarchy) and `dim_indicators`.
-
-The warehouse hashes those rows in groups (one unit's values, one reporter's return, the
+The rows are those `reports.load.INPUTS` declares (the loader reads the same), hashed by the
+warehouse in the groups each input names (one unit's values, one reporter's return, the
 findings of one district...), every column the reports read; a report's digest is the hash of
-its groups' hashes, of the renderer's code and of the cycle's settings. A national cycle is a
-few thousand groups, hashed in a fraction of a second without reading the rows out.
+the groups it reads (`_readers`), of the renderer's code and of the cycle's settings. A national
+cycle is a few thousand groups, hashed in a fraction of a second without reading the rows out.
 """
 
 from __future__ import annotations
@@ -27,54 +18,20 @@ from typing import Any
 
 from core.cycles import Cycle
 from core.warehouse import Warehouse, WarehouseConnection
-from reports.load import (
-    COUNTRY_CODE,
-    FILTERS,
-    MART_COLUMNS,
-    UnitRef,
-    check_marts,
-    clean_text,
-    query_params,
-    units_to_report,
-)
+from reports.errors import MissingMarts
+from reports.load import INPUTS, UnitRef, check_marts, units_to_report
 
 Key = tuple[str, str]
 """A report, or a unit: (level, code)."""
 
-COUNTRY: Key = ("country", COUNTRY_CODE)
 
-GROUPS: dict[str, tuple[str, ...]] = {
-    # query (`reports.load.FILTERS`): the columns its rows are grouped by before hashing
-    "indicator_values": ("unit_level", "unit_code"),
-    "previous_top_values": (),
-    "return_status": ("reporter_kind", "reporter_code", "district_code", "province_code"),
-    "reporting_rates": ("unit_level", "unit_code"),
-    "quality_issues": ("district_code", "province_code"),
-    "admin_units": (),
-    "indicators": (),
-}
-
-_ADMIN_COLUMNS = (
-    "unit_level",
-    "unit_code",
-    "name_vi",
-    "name_ascii",
-    "district_code",
-    "province_code",
-)
-
-
-def group_sql(con: WarehouseConnection, query: str) -> str:
-    """A query's rows per group: how many, and the sum of their hashes (the order the rows come
-    in does not matter; every value of every column the reports read does)."""
-    mart, where = FILTERS[query]
-    keys = ", ".join(GROUPS[query])
-    row_hash = con.row_hash(MART_COLUMNS[mart])
-    return (
-        f"select {keys + ', ' if keys else ''}count(*), sum({row_hash}) from marts.{mart}"
-        + (f" where {where}" if where else "")
-        + (f" group by {keys}" if keys else "")
-    )
+def group_sql(con: WarehouseConnection, name: str) -> str:
+    """An input's rows per group: how many, and the sum of their hashes (the order the rows
+    come in does not matter; every value of every column the reports read does)."""
+    i = INPUTS[name]
+    keys = ", ".join(i.groups)
+    sql = i.sql(f"{keys + ', ' if keys else ''}count(*), sum({con.row_hash(i.columns)})")
+    return sql + (f" group by {keys}" if keys else "")
 
 
 @dataclass(frozen=True)
@@ -93,9 +50,8 @@ class CycleInputs:
     """Whether the warehouse holds indicator values or returns for the cycle."""
 
     def value_codes_of(self, units: Iterable[UnitRef]) -> set[str]:
-        """The units whose indicator values building these reports needs. The country's parts
-        (the provinces) always: `ReportBuilder` sums the country from them."""
-        codes = set(self.value_codes.get(COUNTRY, ()))
+        """The units whose indicator values building these reports needs."""
+        codes: set[str] = set()
         for unit in units:
             codes |= self.value_codes.get((unit.level, unit.code), set())
         return codes
@@ -105,56 +61,50 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
     """Digest what each report of the cycle reads; `renderer` is the digest of the code that
     renders them. Read-only."""
     wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
-    params = query_params(cycle)
+    admin = INPUTS["admin_units"]
     with wh.connect(read_only=True) as con:
-        checked = check_marts(con, wh, cycle)
+        read = check_marts(con, wh, cycle)
         groups = {
-            query: con.query(group_sql(con, query), params[query])
-            for query in GROUPS
-            if query != "quality_issues" or checked
+            name: con.query(group_sql(con, name), INPUTS[name].params(cycle)) for name in read
         }
-        admin_rows = con.query(
-            f"select {', '.join(_ADMIN_COLUMNS)} from marts.dim_admin_units"
-            f" where {FILTERS['admin_units'][1]}",
-            params["admin_units"],
-        )
-
-    cleaned: dict[Any, str] = {}
-
-    def clean(value: Any) -> str:
-        # The same few thousand codes come back again and again: clean each once.
-        if value not in cleaned:
-            cleaned[value] = clean_text(value) or ""
-        return cleaned[value]
+        admin_rows = con.query(admin.sql(), admin.params(cycle))
 
     units: dict[Key, dict[str, Any]] = {}
     for row in admin_rows:
-        r = dict(zip(_ADMIN_COLUMNS, (clean(v) or None for v in row), strict=True))
-        units[(r["unit_level"] or "", r["unit_code"] or "")] = r
+        r = dict(zip(admin.columns, row, strict=True))
+        units[(r["unit_level"], r["unit_code"])] = r
+    country = next((key for key in units if key[0] == "country"), None)
+    if country is None:  # built before the marts held the country
+        raise MissingMarts(
+            f"Kho dữ liệu {wh.describe()} thiếu hàng toàn quốc / lacks the country's rows"
+            f" (chạy / run `cycle transform {cycle.id} --full-refresh`)"
+        )
     parent = _parents(units, has_districts=cycle.has_districts)
 
     base = hashlib.sha256(renderer)
     settings = (cycle.id, cycle.previous_comparable.id, cycle.hierarchy, cycle.is_annual)
-    base.update(repr((*settings, wh.describe(), checked)).encode())
-    for query in ("admin_units", "indicators"):
-        base.update(repr(groups[query]).encode())
+    base.update(repr((*settings, wh.describe(), sorted(read))).encode())
+    for name, rows in groups.items():
+        if not INPUTS[name].groups:  # read by every report
+            base.update(repr(rows).encode())
 
     pieces: dict[Key, list[str]] = defaultdict(list)
     value_codes: dict[Key, set[str]] = defaultdict(set)
     found: set[Key] = set()
-    for query, rows in groups.items():
+    for name, rows in groups.items():
+        if not INPUTS[name].groups:
+            continue
         for row in rows:
-            *raw_keys, count, total = row
-            keys = [clean(v) for v in raw_keys]
-            piece = f"{query}:{count}:{total}"
-            readers = _readers(query, keys, parent)
+            *keys, count, total = row
+            piece = f"{name}:{count}:{total}"
+            readers = _readers(name, keys, parent, country)
             for reader in readers:
                 pieces[reader].append(piece)
-            if query in ("indicator_values", "reporting_rates"):
+            if name in ("indicator_values", "reporting_rates"):
                 found.add((keys[0], keys[1]))
-            if query == "indicator_values" and raw_keys[1] is not None:
+            if name == "indicator_values":
                 for reader in readers:
-                    value_codes[reader].add(raw_keys[1])
+                    value_codes[reader].add(keys[1])
 
     reports = units_to_report(cycle.hierarchy, found, units)
     digests: dict[Key, str] = {}
@@ -187,8 +137,8 @@ def _parents(units: Mapping[Key, Mapping[str, Any]], *, has_districts: bool) -> 
     return out
 
 
-def _readers(query: str, keys: list[str], parent: Mapping[Key, Key]) -> list[Key]:
-    """The reports that read a group of rows of `query`, by the group's cleaned keys ("" for
+def _readers(query: str, keys: list[Any], parent: Mapping[Key, Key], country: Key) -> list[Key]:
+    """The reports that read a group of rows of input `query`, by the group's keys (None for
     none)."""
     out: list[Key] = []
     if query in ("indicator_values", "reporting_rates"):
@@ -198,11 +148,11 @@ def _readers(query: str, keys: list[str], parent: Mapping[Key, Key]) -> list[Key
         # A commune's rates are in no report (its breakdown row shows its own return).
         if above and not (query == "reporting_rates" and level == "commune"):
             out.append(above)
-        if level in ("province", "country"):
-            out.append(COUNTRY)
+        if level == "province":
+            out.append(country)  # the country's breakdown
     elif query in ("return_status", "quality_issues"):
         district, province = keys[-2:]
-        out.append(COUNTRY)
+        out.append(country)
         if district:
             out.append(("district", district))
         if province:
@@ -210,6 +160,4 @@ def _readers(query: str, keys: list[str], parent: Mapping[Key, Key]) -> list[Key
         # A district's breakdown (a province's after the reform) shows each commune's return.
         if query == "return_status" and keys[0] == "commune" and ("commune", keys[1]) in parent:
             out.append(parent[("commune", keys[1])])
-    elif query == "previous_top_values":
-        out.append(COUNTRY)
     return list(dict.fromkeys(out))

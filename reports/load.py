@@ -1,33 +1,29 @@
-"""Build `ReportData` from the warehouse's marts.
+"""Build `ReportData` from the warehouse's marts, which hold every figure: the reports only
+slice and format them (no sum, ratio or rate is computed here).
 
-The rows the reports read are in `FILTERS` below (`reports.inputs` digests the same rows), and
-every query selects named columns (`MART_COLUMNS`), so a renamed column fails loudly here and
-nowhere else. Each mart is read once per cycle (`load_cycle`) into pandas; `ReportBuilder` then
-slices it per unit without touching the warehouse again, which is what lets `reports.render`
-write ~760 reports from one read. A re-run that renders a few reports reads the indicator values
-(the one large mart) of their units only.
-
-The marts (issue 3, issue 4): `fct_indicator_values`, `fct_return_status`,
-`fct_reporting_rates`, `fct_quality_issues`, `dim_admin_units`, `dim_indicators`, in schema
-`marts`. Levels are `commune`, `district`, `province`; when the marts hold no `country` rows the
-country is summed here from the provinces, like for like (Σ numerator / Σ denominator × factor).
+What a cycle's reports read is declared once, in `INPUTS`: the mart, the columns, the rows;
+`load_cycle` reads them and `reports.inputs` digests the same rows to tell which reports a late
+return changed. Each mart is read once per cycle into pandas; `ReportBuilder` then slices it per
+unit without touching the warehouse again, which is what lets `reports.render` write ~760
+reports from one read. A re-run that renders a few reports reads the indicator values (the one
+large mart) of their units only. The columns are those of the marts' dbt contracts
+(`dbt_project/models/marts/_marts__models.yml`; tests/reports checks them).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Literal, cast
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
 
-import numpy as np
 import pandas as pd
 
 from core.cycles import Cycle
 from core.hierarchies import hierarchy_version
-from core.reference import AdminUnit, agency_name_vi
 from core.text import fold_diacritics
 from core.warehouse import Warehouse, WarehouseConnection
 from reports import suppress
@@ -48,142 +44,86 @@ from reports.model import (
     count_returns,
 )
 
-COUNTRY_CODE = "VN"
-COUNTRY_NAME_VI = "Toàn quốc"
-COUNTRY_NAME_ASCII = "Toan quoc"
 
-ColumnKind = Literal["text", "number", "bool", "date", "number_or_text"]
-T: ColumnKind = "text"
-N: ColumnKind = "number"
-B: ColumnKind = "bool"
-D: ColumnKind = "date"
+@dataclass(frozen=True)
+class MartInput:
+    """Rows of one mart (schema `marts`) that a cycle's reports read."""
 
-MART_TYPES: dict[str, dict[str, ColumnKind]] = {
-    "fct_indicator_values": {
-        "cycle": T,
-        "hierarchy": T,
-        "unit_code": T,
-        "unit_level": T,
-        "indicator_code": T,
-        "numerator": N,
-        "denominator": N,
-        "value": N,
-        "communes_included": N,
-        "communes_in_force": N,
-        "plan_id": T,
-        "target_comparator": T,
-        "target_value": N,
-        "target_status": T,
-        "previous_value": N,
-    },
-    "fct_return_status": {
-        "cycle": T,
-        "reporter_code": T,
-        "reporter_kind": T,
-        "unit_code": T,
-        "district_code": T,
-        "province_code": T,
-        "received": B,
-        "on_time": B,
-        "superseded_count": N,
-        "rejected_rows": N,
-        "submitted_on": D,
-    },
-    "fct_reporting_rates": {
-        "cycle": T,
-        "unit_code": T,
-        "unit_level": T,
-        "reporter_kind": T,
-        "expected_returns": N,
-        "received_returns": N,
-        "on_time_returns": N,
-        "reporting_rate": N,
-        "timeliness_rate": N,
-    },
-    "fct_quality_issues": {
-        "cycle": T,
-        "rule_id": T,
-        "severity": T,
-        "reporter_code": T,
-        "unit_code": T,
-        "district_code": T,
-        "province_code": T,
-        "element_code": T,
-        "indicator_code": T,
-        "observed_value": N,
-        # the bound may be a number or the check's words ('≤ 480'): keep both
-        "expected_value": "number_or_text",
-        "message_vi": T,
-        "message_en": T,
-    },
-    "dim_admin_units": {
-        "hierarchy": T,
-        "unit_level": T,
-        "unit_code": T,
-        "name_vi": T,
-        "name_ascii": T,
-        "district_code": T,
-        "province_code": T,
-    },
-    "dim_indicators": {
-        "indicator_code": T,
-        "name_vi": T,
-        "name_en": T,
-        "unit": T,
-        "factor": N,
-        "numerator": T,
-        "denominator": T,
-        "better": T,
-    },
-}
-"""The columns the reports read, by mart (all in schema `marts`), and how each is read."""
+    mart: str
+    columns: tuple[str, ...]
+    where: str = ""
+    """`?` placeholders work on DuckDB and PostgreSQL alike."""
+    params: Callable[[Cycle], list[Any]] = lambda cycle: [cycle.id]
+    groups: tuple[str, ...] = ()
+    """The columns `reports.inputs` groups the rows by before hashing them: which reports read
+    a group follows from these (see `reports.inputs._readers`)."""
+    optional: bool = False
+    """Absent until the quality checks have run on the cycle."""
 
-MART_COLUMNS: dict[str, tuple[str, ...]] = {
-    mart: tuple(types) for mart, types in MART_TYPES.items()
-}
+    def sql(self, columns: str | None = None, where: str = "") -> str:
+        conditions = " and ".join(c for c in (self.where, where) if c)
+        return f"select {columns or ', '.join(self.columns)} from marts.{self.mart}" + (
+            f" where {conditions}" if conditions else ""
+        )
 
 
-def _select(mart: str, where: str = "") -> str:
-    columns = ", ".join(MART_COLUMNS[mart])
-    return f"select {columns} from marts.{mart}" + (f" where {where}" if where else "")
+def columns(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
 
 
-FILTERS: dict[str, tuple[str, str]] = {
-    # name: (mart, where); `?` placeholders work on DuckDB and PostgreSQL alike.
-    "indicator_values": ("fct_indicator_values", "cycle = ?"),
-    "previous_top_values": (
+INPUTS: dict[str, MartInput] = {
+    "indicator_values": MartInput(
         "fct_indicator_values",
-        "cycle = ? and unit_level in ('province', 'country')",
+        columns(
+            "unit_level unit_code indicator_code numerator denominator value communes_included"
+            " communes_in_force coverage_pct plan_id target_comparator target_value"
+            " target_status previous_value value_change"
+        ),
+        "cycle = ?",
+        groups=("unit_level", "unit_code"),
     ),
-    "return_status": ("fct_return_status", "cycle = ?"),
-    "reporting_rates": ("fct_reporting_rates", "cycle = ?"),
-    "quality_issues": ("fct_quality_issues", "cycle = ?"),
-    "admin_units": ("dim_admin_units", "hierarchy = ?"),
-    "indicators": ("dim_indicators", ""),
+    "return_status": MartInput(
+        "fct_return_status",
+        columns(
+            "reporter_code reporter_kind reporter_name_vi unit_code district_code province_code"
+            " received on_time submitted_on superseded_count rejected_rows"
+        ),
+        "cycle = ?",
+        groups=("reporter_kind", "reporter_code", "district_code", "province_code"),
+    ),
+    "reporting_rates": MartInput(
+        "fct_reporting_rates",
+        columns(
+            "unit_level unit_code unit_name_vi reporter_kind expected_returns received_returns"
+            " on_time_returns reporting_rate timeliness_rate"
+        ),
+        "cycle = ?",
+        groups=("unit_level", "unit_code"),
+    ),
+    "quality_issues": MartInput(
+        "fct_quality_issues",
+        columns(
+            "rule_id severity reporter_code unit_code district_code province_code element_code"
+            " indicator_code observed_value expected_value message_vi message_en"
+        ),
+        "cycle = ?",
+        groups=("district_code", "province_code"),
+        optional=True,
+    ),
+    "admin_units": MartInput(
+        "dim_admin_units",
+        columns("unit_level unit_code name_vi name_ascii district_code province_code"),
+        "hierarchy = ?",
+        params=lambda cycle: [cycle.hierarchy],
+    ),
+    "indicators": MartInput(
+        "dim_indicators",
+        columns("indicator_code name_vi name_en unit numerator denominator aggregation better"),
+        params=lambda cycle: [],
+    ),
 }
-"""The rows of each mart a cycle's reports read (`reports.inputs` digests the same rows)."""
-
-QUERIES: dict[str, tuple[str, str]] = {
-    name: (mart, _select(mart, where)) for name, (mart, where) in FILTERS.items()
-}
-
-UNITS_VALUES_SQL = _select(
-    "fct_indicator_values", "cycle = ? and unit_code in (select unnest(cast(? as varchar[])))"
-)
-"""The indicator values of some units only (a re-run that renders a few reports)."""
-
-
-def query_params(cycle: Cycle) -> dict[str, list[Any]]:
-    """The parameters of each of `FILTERS` for a cycle."""
-    return {
-        "indicator_values": [cycle.id],
-        "previous_top_values": [cycle.previous_comparable.id],
-        "return_status": [cycle.id],
-        "reporting_rates": [cycle.id],
-        "quality_issues": [cycle.id],
-        "admin_units": [cycle.hierarchy],
-        "indicators": [],
-    }
+"""What a cycle's reports read, by name: the one declaration `load_cycle` and
+`reports.inputs` share."""
 
 
 @dataclass
@@ -195,15 +135,21 @@ class CycleMarts:
     hierarchy: str
     is_annual: bool
     generated_from: str
-    indicator_values: pd.DataFrame
-    """Every unit's, or those of the units `load_cycle` was asked for."""
-    previous_top_values: pd.DataFrame
-    return_status: pd.DataFrame
-    reporting_rates: pd.DataFrame
-    quality_issues: pd.DataFrame | None
-    """None when the warehouse has no `marts.fct_quality_issues` (checks not run yet)."""
-    admin_units: pd.DataFrame
-    indicators: pd.DataFrame
+    frames: dict[str, pd.DataFrame]
+    """By `INPUTS` name; the indicator values are every unit's, or those of the units
+    `load_cycle` was asked for; no quality issues when the checks have not run."""
+
+    @property
+    def quality_checked(self) -> bool:
+        return "quality_issues" in self.frames
+
+    def records(self, name: str) -> Iterator[dict[str, Any]]:
+        frame = self.frames.get(name)
+        if frame is None:
+            return
+        columns = list(frame.columns)
+        for row in zip(*(frame[column].tolist() for column in columns), strict=True):
+            yield dict(zip(columns, row, strict=True))
 
 
 def _quality_checked(con: WarehouseConnection, cycle: Cycle) -> bool:
@@ -214,14 +160,14 @@ def _quality_checked(con: WarehouseConnection, cycle: Cycle) -> bool:
     return bool(rows[0][0])
 
 
-def check_marts(con: WarehouseConnection, wh: Warehouse, cycle: Cycle) -> bool:
-    """Fail clearly when a mart the reports read is missing; return whether the cycle's quality
-    findings can be read (its checks have run)."""
+def check_marts(con: WarehouseConnection, wh: Warehouse, cycle: Cycle) -> set[str]:
+    """Fail clearly when a mart the reports read is missing; return the names of the `INPUTS`
+    to read (the optional ones only when they can be)."""
     absent = sorted(
         {
-            mart
-            for mart, _ in FILTERS.values()
-            if mart != "fct_quality_issues" and not con.table_exists("marts", mart)
+            i.mart
+            for i in INPUTS.values()
+            if not i.optional and not con.table_exists("marts", i.mart)
         }
     )
     if absent:
@@ -230,7 +176,12 @@ def check_marts(con: WarehouseConnection, wh: Warehouse, cycle: Cycle) -> bool:
             + ", ".join(f"marts.{m}" for m in absent)
             + f" (chạy / run `cycle transform {cycle.id}`)"
         )
-    return _quality_checked(con, cycle) and con.table_exists("marts", "fct_quality_issues")
+    checked = _quality_checked(con, cycle)
+    return {
+        name
+        for name, i in INPUTS.items()
+        if not i.optional or (checked and con.table_exists("marts", i.mart))
+    }
 
 
 def load_cycle(
@@ -241,141 +192,73 @@ def load_cycle(
     `unit_codes` limits the indicator values to those units (as the warehouse spells their
     codes); every other mart is small and read whole."""
     wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
-    frames: dict[str, pd.DataFrame | None] = {}
-    params = query_params(cycle)
+    frames: dict[str, pd.DataFrame] = {}
     with wh.connect(read_only=True) as con:
-        checked = check_marts(con, wh, cycle)
-        for name, (_, sql) in QUERIES.items():
-            if name == "quality_issues" and not checked:
-                frames[name] = None
-            elif name == "indicator_values" and unit_codes is not None:
-                frames[name] = con.query_df(UNITS_VALUES_SQL, [cycle.id, sorted(unit_codes)])
+        for name in sorted(check_marts(con, wh, cycle)):
+            i = INPUTS[name]
+            if name == "indicator_values" and unit_codes is not None:
+                sql = i.sql(where="unit_code in (select unnest(cast(? as varchar[])))")
+                frame = con.query_df(sql, [*i.params(cycle), sorted(unit_codes)])
             else:
-                frames[name] = con.query_df(sql, params[name])
-    issues = frames["quality_issues"]
+                frame = con.query_df(i.sql(), i.params(cycle))
+            frames[name] = _plain(frame)
     return CycleMarts(
         cycle=cycle.id,
         previous_cycle=cycle.previous_comparable.id,
         hierarchy=cycle.hierarchy,
         is_annual=cycle.is_annual,
         generated_from=wh.describe(),
-        indicator_values=_typed("fct_indicator_values", frames["indicator_values"]),
-        previous_top_values=_typed("fct_indicator_values", frames["previous_top_values"]),
-        return_status=_typed("fct_return_status", frames["return_status"]),
-        reporting_rates=_typed("fct_reporting_rates", frames["reporting_rates"]),
-        quality_issues=None if issues is None else _typed("fct_quality_issues", issues),
-        admin_units=_typed("dim_admin_units", frames["admin_units"]),
-        indicators=_typed("dim_indicators", frames["indicators"]),
+        frames=frames,
     )
 
 
-def _typed(mart: str, frame: pd.DataFrame | None) -> pd.DataFrame:
-    """A mart's frame with each column read as MART_TYPES says."""
-    assert frame is not None
-    kinds = MART_TYPES[mart]
-
-    def of(kind: ColumnKind) -> list[str]:
-        return [column for column, k in kinds.items() if k == kind]
-
-    out = _clean(frame, text=of("text"), numbers=of("number"), bools=of("bool"), dates=of("date"))
-    for column in of("number_or_text"):
-        out[column] = pd.Series(
-            [_number_or_text(v) for v in frame[column].tolist()], index=frame.index, dtype=object
-        )
-    return out
+# -- what the two backends return (DuckDB: numpy dtypes, NaN; PostgreSQL: Decimal, date) --------
 
 
-# -- normalising what the two backends return (DuckDB: numpy dtypes; PostgreSQL: Decimal, date) --
-
-
-def _clean(
-    frame: pd.DataFrame,
-    *,
-    text: Iterable[str] = (),
-    numbers: Iterable[str] = (),
-    bools: Iterable[str] = (),
-    dates: Iterable[str] = (),
-) -> pd.DataFrame:
-    """Columns as plain Python values with None for missing, whatever the backend gave."""
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as plain Python values with None for missing, numbers as float, dates as
+    `date`, whatever the backend gave: the marts' contracts fix the types, this only evens out
+    how each driver hands them over."""
     out = pd.DataFrame(index=frame.index)
     for column in frame.columns:
-        out[column] = frame[column]
-    for column in text:
-        # Codes and names repeat: clean each distinct value once, then spread the results.
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
-        cleaned = np.array([*map(clean_text, uniques.tolist()), None], dtype=object)
-        out[column] = pd.Series(cleaned[codes], index=frame.index, dtype=object)
-    for column in numbers:
-        numeric = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-        out[column] = numeric.astype(object).where(numeric.notna(), None)
-    for column in bools:
-        out[column] = pd.Series(
-            [bool(v) if _number(v) is not None else False for v in frame[column].tolist()],
-            index=frame.index,
-            dtype=bool,
-        )
-    for column in dates:
-        out[column] = pd.Series(
-            [_date(v) for v in frame[column].tolist()], index=frame.index, dtype=object
-        )
+        series = frame[column]
+        if pd.api.types.is_bool_dtype(series):
+            out[column] = series.astype(object)
+        elif pd.api.types.is_numeric_dtype(series):
+            numeric = pd.to_numeric(series, errors="coerce").astype("float64")
+            out[column] = numeric.astype(object).where(numeric.notna(), None)
+        else:
+            # Codes and names repeat: convert each distinct value once, then spread them.
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            plain = [*map(_value, uniques.tolist()), None]
+            out[column] = pd.Series([plain[c] for c in codes], index=frame.index, dtype=object)
     return out
 
 
-def clean_text(value: Any) -> str | None:
-    """A text value as the reports read it: stripped, with None for missing or blank."""
-    if _missing(value):
-        return None
-    return str(value).strip() or None
-
-
-def _missing(value: Any) -> bool:
+def _value(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _number(value: Any) -> float | None:
-    if _missing(value):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
         return float(value)
-    return float(value)
-
-
-def _date(value: Any) -> date | None:
-    if _missing(value):
-        return None
     if isinstance(value, pd.Timestamp | datetime):
         return value.date()
-    if isinstance(value, date):
-        return value
-    return pd.Timestamp(str(value)).date()
+    return value
 
 
 def _number_or_text(value: Any) -> float | str | None:
-    if _missing(value):
-        return None
+    """A finding's bound: a number, or the check's own words ('≤ 480')."""
     if isinstance(value, str):
-        text = value.strip()
         try:
-            return float(text)
+            return float(value)
         except ValueError:
-            return text or None
-    return float(value)
-
-
-def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    columns = list(frame.columns)
-    for row in frame.itertuples(index=False, name=None):
-        yield dict(zip(columns, row, strict=True))
+            return value.strip() or None
+    return cast(float | None, value)
 
 
 def _int(value: float | None) -> int:
     return int(value) if value is not None else 0
-
-
-def _rate(part: float, whole: float) -> float | None:
-    return 100.0 * part / whole if whole else None
 
 
 # -- slicing per unit ---------------------------------------------------------------------------
@@ -435,7 +318,10 @@ def units_to_report(
         for d in districts
         if ("district", d) not in placed
     )
-    out.append(UnitRef("country", COUNTRY_CODE, COUNTRY_NAME_VI, COUNTRY_NAME_ASCII, None))
+    # the country: its row of dim_admin_units (one per hierarchy)
+    out.extend(
+        unit_ref("country", code, row) for (level, code), row in units.items() if level == "country"
+    )
     return out
 
 
@@ -445,18 +331,14 @@ class _Meta:
     name_vi: str
     name_en: str
     unit: str
-    factor: float
     numerator: str | None
     denominator: str | None
+    is_count: bool
     better: str
 
-    @property
-    def is_count(self) -> bool:
-        return self.denominator is None
 
-
-_VALUE_KEYS = MART_COLUMNS["fct_indicator_values"][5:]
-"""The figures of an indicator value (after its cycle, hierarchy and unit keys)."""
+_VALUE_KEYS = INPUTS["indicator_values"].columns[3:]
+"""The figures of an indicator value (after its unit and indicator keys)."""
 
 
 class ReportBuilder:
@@ -470,12 +352,12 @@ class ReportBuilder:
                 name_vi=r["name_vi"] or "",
                 name_en=r["name_en"] or "",
                 unit=r["unit"] or "",
-                factor=r["factor"] or 1.0,
                 numerator=r["numerator"],
                 denominator=r["denominator"],
+                is_count=r["aggregation"] == "count",
                 better=r["better"] or "higher",
             )
-            for r in _records(marts.indicators)
+            for r in marts.records("indicators")
         }
         self.indicator_codes = sorted(self.meta)
         self.sensitive = suppress.sensitive_indicators(
@@ -492,7 +374,7 @@ class ReportBuilder:
         self.name_by_code: dict[str, str] = {}
         self.communes_of: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.districts_of: dict[str, list[str]] = defaultdict(list)
-        for r in _records(marts.admin_units):
+        for r in marts.records("admin_units"):
             self.units[(r["unit_level"], r["unit_code"])] = r
             self.name_by_code[r["unit_code"]] = r["name_vi"] or r["unit_code"]
             if r["unit_level"] == "commune":
@@ -502,19 +384,13 @@ class ReportBuilder:
             elif r["unit_level"] == "district":
                 self.districts_of[r["province_code"]].append(r["unit_code"])
 
-        self.values = self._index_values(marts.indicator_values)
-        if not any(level == "country" for level, _ in self.values):
-            self.values[("country", COUNTRY_CODE)] = self._country_values(
-                marts.indicator_values, marts.previous_top_values
-            )
+        self.values = self._index_values(marts.frames["indicator_values"])
 
         self.rates: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
-        for r in _records(marts.reporting_rates):
+        for r in marts.records("reporting_rates"):
             self.rates[(r["unit_level"], r["unit_code"])][r["reporter_kind"]] = r
-        if not any(level == "country" for level, _ in self.rates):
-            self.rates[("country", COUNTRY_CODE)] = self._country_rates()
 
-        self.status = list(_records(marts.return_status))
+        self.status = list(marts.records("return_status"))
         self.status_by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for r in self.status:
             if r["district_code"]:
@@ -525,9 +401,7 @@ class ReportBuilder:
             r["reporter_code"]: r for r in self.status if r["reporter_kind"] == "commune"
         }
 
-        self.issues: list[dict[str, Any]] = (
-            [] if marts.quality_issues is None else list(_records(marts.quality_issues))
-        )
+        self.issues = list(marts.records("quality_issues"))
         self.issues_by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for r in self.issues:
             if r["district_code"]:
@@ -582,16 +456,12 @@ class ReportBuilder:
             breakdown=breakdown,
             breakdown_level=breakdown_level,
             reporting_rates=rates,
-            quality_checked=self.marts.quality_issues is not None,
+            quality_checked=self.marts.quality_checked,
             notes=notes,
             returns_expected=returns_expected,
         )
 
     def _unit_info(self, level: ReportLevel, code: str) -> UnitInfo:
-        if level == "country":
-            return UnitInfo(
-                COUNTRY_CODE, "country", COUNTRY_NAME_VI, COUNTRY_NAME_ASCII, self.marts.hierarchy
-            )
         ref = self._ref(level, code)
         parent = ref.province_code if level == "district" else None
         return UnitInfo(
@@ -627,11 +497,13 @@ class ReportBuilder:
                     value=v.get("value"),
                     communes_included=_opt_int(v.get("communes_included")),
                     communes_in_force=_opt_int(v.get("communes_in_force")),
+                    coverage_pct=v.get("coverage_pct"),
                     plan_id=v.get("plan_id"),
                     target_comparator=v.get("target_comparator"),
                     target_value=v.get("target_value"),
                     target_status=cast(TargetStatus, status),
                     previous_value=v.get("previous_value"),
+                    change=v.get("value_change"),
                     finding_ids=tuple(
                         f.finding_id for f in findings if indicator in affects[f.finding_id]
                     ),
@@ -658,7 +530,7 @@ class ReportBuilder:
         rows = [
             ReportingRow(
                 reporter_code=r["reporter_code"],
-                reporter_name_vi=self._reporter_name(r),
+                reporter_name_vi=r["reporter_name_vi"] or r["reporter_code"],
                 kind="agency" if r["reporter_kind"] == "agency" else "commune",
                 unit_code=r["unit_code"] or "",
                 district_code=r["district_code"],
@@ -673,32 +545,6 @@ class ReportBuilder:
             for r in records
         ]
         return rows
-
-    def _reporter_name(self, r: dict[str, Any]) -> str:
-        code: str = r["reporter_code"]
-        if r["reporter_kind"] != "agency":
-            return self.name_by_code.get(code, code)
-        unit_code, _, agency = code.partition("-")
-        level = hierarchy_version(self.marts.hierarchy).agency_level
-        row = self.units.get((level, unit_code))
-        if row is None:
-            return code
-        unit = AdminUnit(
-            hierarchy=cast(Any, self.marts.hierarchy),
-            level=cast(Any, level),
-            code=unit_code,
-            name_vi=row["name_vi"] or unit_code,
-            name_ascii=row["name_ascii"] or "",
-            unit_type_vi="",
-            area_type=None,
-            district_code=row["district_code"],
-            province_code=row["province_code"] or "",
-            parent_code=None,
-        )
-        try:
-            return agency_name_vi(agency, unit)
-        except KeyError:
-            return code
 
     def _findings(self, level: str, code: str) -> list[tuple[FindingRow, dict[str, Any]]]:
         """The findings inside the unit, numbered (errors first), each with its mart row."""
@@ -726,7 +572,7 @@ class ReportBuilder:
                 element_code=r["element_code"],
                 indicator_code=r["indicator_code"],
                 observed=r["observed_value"],
-                expected=r["expected_value"],
+                expected=_number_or_text(r["expected_value"]),
                 message_vi=r["message_vi"] or "",
                 message_en=r["message_en"] or "",
             )
@@ -842,19 +688,11 @@ class ReportBuilder:
     def _rate_rows(
         self, level: str, code: str, part_level: UnitLevel, parts: list[str]
     ) -> list[ReportingRateRow]:
-        rows = []
-        name = COUNTRY_NAME_VI if level == "country" else self.name_by_code.get(code, code)
         own = self.rates.get((level, code), {})
-        for kind in ("commune", "agency", "all"):
-            if kind in own:
-                rows.append(_rate_row(own[kind], kind, level, code, name))
+        rows = [_rate_row(own[kind]) for kind in ("commune", "agency", "all") if kind in own]
         if part_level != "commune":
-            for part in parts:
-                r = self.rates.get((part_level, part), {}).get("all")
-                if r:
-                    rows.append(
-                        _rate_row(r, "all", part_level, part, self.name_by_code.get(part, part))
-                    )
+            all_rates = (self.rates.get((part_level, part), {}).get("all") for part in parts)
+            rows.extend(_rate_row(r) for r in all_rates if r)
         return rows
 
     # -- indexes --------------------------------------------------------------------------------
@@ -867,90 +705,17 @@ class ReportBuilder:
             out[(row[0], row[1])][row[2]] = dict(zip(_VALUE_KEYS, row[3:], strict=True))
         return out
 
-    def _country_values(
-        self, current: pd.DataFrame, previous: pd.DataFrame
-    ) -> dict[str, dict[str, Any]]:
-        """The country from its provinces, like for like; the previous comparable cycle's value
-        the same way from that cycle's provinces (whatever its hierarchy)."""
-        now = _sum_provinces(current[current["unit_level"] == "province"])
-        before = _sum_provinces(previous[previous["unit_level"] == "province"])
-        country_prev = {
-            r["indicator_code"]: r["value"]
-            for r in _records(previous[previous["unit_level"] == "country"])
-        }
-        out: dict[str, dict[str, Any]] = {}
-        for indicator, m in self.meta.items():
-            num, den, inc, force = now.get(indicator, (None, None, None, None))
-            prev_num, prev_den, _, _ = before.get(indicator, (None, None, None, None))
-            value = _ratio(num, den, m)
-            out[indicator] = {
-                "numerator": num,
-                "denominator": den,
-                "value": value,
-                "communes_included": inc,
-                "communes_in_force": force,
-                "plan_id": None,
-                "target_comparator": None,
-                "target_value": None,
-                "target_status": "no_target",
-                "previous_value": country_prev.get(indicator, _ratio(prev_num, prev_den, m)),
-            }
-        return out
-
-    def _country_rates(self) -> dict[str, dict[str, Any]]:
-        totals: dict[str, list[float]] = {}
-        for (level, _), kinds in list(self.rates.items()):
-            if level != "province":
-                continue
-            for kind, r in kinds.items():
-                t = totals.setdefault(kind, [0.0, 0.0, 0.0])
-                t[0] += r["expected_returns"] or 0
-                t[1] += r["received_returns"] or 0
-                t[2] += r["on_time_returns"] or 0
-        return {
-            kind: {
-                "expected_returns": e,
-                "received_returns": rc,
-                "on_time_returns": ot,
-                "reporting_rate": _rate(rc, e),
-                "timeliness_rate": _rate(ot, e),
-            }
-            for kind, (e, rc, ot) in totals.items()
-        }
-
 
 def _opt_int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _ratio(num: float | None, den: float | None, m: _Meta) -> float | None:
-    if num is None:
-        return None
-    if m.is_count:
-        return num * m.factor
-    if not den:
-        return None
-    return num / den * m.factor
-
-
-def _sum_provinces(frame: pd.DataFrame) -> dict[str, tuple[float | None, ...]]:
-    sums: dict[str, list[float | None]] = {}
-    for r in _records(frame):
-        s = sums.setdefault(r["indicator_code"], [None, None, None, None])
-        for i, key in enumerate(
-            ("numerator", "denominator", "communes_included", "communes_in_force")
-        ):
-            if r[key] is not None:
-                s[i] = (s[i] or 0.0) + r[key]
-    return {k: tuple(v) for k, v in sums.items()}
-
-
-def _rate_row(r: dict[str, Any], kind: str, level: str, code: str, name: str) -> ReportingRateRow:
+def _rate_row(r: dict[str, Any]) -> ReportingRateRow:
     return ReportingRateRow(
-        unit_code=code,
-        unit_level=cast(UnitLevel, level),
-        name_vi=name,
-        reporter_kind=kind,
+        unit_code=r["unit_code"],
+        unit_level=cast(UnitLevel, r["unit_level"]),
+        name_vi=r["unit_name_vi"] or r["unit_code"],
+        reporter_kind=r["reporter_kind"],
         expected_returns=_int(r["expected_returns"]),
         received_returns=_int(r["received_returns"]),
         on_time_returns=_int(r["on_time_returns"]),

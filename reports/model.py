@@ -60,22 +60,12 @@ class IndicatorRow:
     target_comparator: str | None
     target_value: float | None
     target_status: TargetStatus
+    coverage_pct: float | None
     previous_value: float | None
+    change: float | None
+    """Change since the previous comparable cycle, in the indicator's own unit."""
     finding_ids: tuple[str, ...] = ()
     """Findings (ids in `ReportData.findings`) that touch this figure."""
-
-    @property
-    def change(self) -> float | None:
-        """Change since the previous comparable cycle, in the indicator's own unit."""
-        if self.value is None or self.previous_value is None:
-            return None
-        return self.value - self.previous_value
-
-    @property
-    def coverage_pct(self) -> float | None:
-        if not self.communes_in_force or self.communes_included is None:
-            return None
-        return 100.0 * self.communes_included / self.communes_in_force
 
 
 @dataclass(frozen=True)

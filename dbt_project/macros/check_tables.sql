@@ -1,4 +1,4 @@
-{#- Helpers of the check-ready tables of the quality suites (models/marts/quality/). -#}
+{#- Helpers of the check-ready tables of the quality suites (models/intermediate/quality/). -#}
 
 {% macro expected_reporter_code(role, unit_code, parent_code) %}
     {#- The reporter expected to send a commune's figures of a role: the commune itself, or

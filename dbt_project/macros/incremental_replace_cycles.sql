@@ -6,12 +6,16 @@
     replaced too, and the model must compute them (`cycle_filter(with_later=true)`). A model
     with `meta: {rebuild_by_province: true}` and a `province_code` column deletes only the
     requested provinces (the `provinces` var) of those cycles, and must compute only them
-    (`cycle_filter(province_column=...)` on the inputs that drive its rows). -#}
+    (`cycle_filter(province_column=...)` on the inputs that drive its rows). Its `country` rows
+    (`unit_level`) belong to no province: they are replaced whole for those cycles, so such a
+    model computes them from every province of the cycles, not only the requested ones. -#}
 {% macro get_incremental_replace_cycles_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }} where {{ cycle_filter('cycle', with_later=config.meta_get('rebuild_later_cycles', false), province_column='province_code') }};
+    {%- set has_levels = 'unit_level' in (arg_dict['dest_columns'] | map(attribute='name') | map('lower') | list) %}
+    delete from {{ target }} where {{ cycle_filter('cycle', with_later=config.meta_get('rebuild_later_cycles', false), province_column=none if has_levels else 'province_code') }}
+    {%- if has_levels %} and ({{ province_filter('province_code') }} or unit_level = 'country'){% endif %};
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {% endmacro %}

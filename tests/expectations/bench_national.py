@@ -149,10 +149,10 @@ def national_tables(seed: int = 1) -> dict[str, pd.DataFrame]:
     commune.loc[(bad >= 0.003) & (bad < 0.006), "abused_cases_police"] = commune["abused"] + 2
     commune["u5_weighed_per_pop_under5"] = commune["u5_weighed"] / commune["pop_under5"].clip(1)
     return {
-        "marts.qa_expected_returns": returns,
-        "marts.qa_element_checks": element_checks,
-        "marts.qa_indicator_checks": indicator_checks,
-        "marts.qa_commune_checks": commune,
+        "intermediate.int_returns_checked": returns,
+        "intermediate.int_element_values_checked": element_checks,
+        "intermediate.int_indicator_values_checked": indicator_checks,
+        "intermediate.int_communes_checked": commune,
     }
 
 

@@ -317,10 +317,10 @@ class World:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
-            "marts.qa_expected_returns": self.expected_returns(),
-            "marts.qa_element_checks": self.element_checks(),
-            "marts.qa_indicator_checks": self.indicator_checks(),
-            "marts.qa_commune_checks": self.commune_checks(),
+            "intermediate.int_returns_checked": self.expected_returns(),
+            "intermediate.int_element_values_checked": self.element_checks(),
+            "intermediate.int_indicator_values_checked": self.indicator_checks(),
+            "intermediate.int_communes_checked": self.commune_checks(),
         }
 
 

@@ -230,9 +230,11 @@ def test_a_missing_table_is_named(gx: ModuleType, tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     write_tables(settings.warehouse, [World.clean(communes=2)])
     con = duckdb.connect(settings.warehouse)
-    con.execute("drop table marts.qa_indicator_checks")
+    con.execute("drop table intermediate.int_indicator_values_checked")
     con.close()
-    with pytest.raises(CheckTableError, match=r"marts\.qa_indicator_checks does not exist"):
+    with pytest.raises(
+        CheckTableError, match=r"intermediate\.int_indicator_values_checked does not exist"
+    ):
         run_validation(settings, CYCLE)
 
 
@@ -241,7 +243,7 @@ def test_a_missing_column_is_named(gx: ModuleType, tmp_path: Path) -> None:
     write_tables(
         settings.warehouse,
         [World.clean(communes=2)],
-        drop_columns={"marts.qa_element_checks": "ratio_to_mean3"},
+        drop_columns={"intermediate.int_element_values_checked": "ratio_to_mean3"},
     )
     with pytest.raises(CheckTableError, match=r"lacks column.*ratio_to_mean3"):
         run_validation(settings, CYCLE)
@@ -251,7 +253,10 @@ def test_a_repeated_key_is_refused(gx: ModuleType, tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     write_tables(settings.warehouse, [World.clean(communes=2)])
     con = duckdb.connect(settings.warehouse)
-    con.execute("insert into marts.qa_commune_checks select * from marts.qa_commune_checks")
+    con.execute(
+        "insert into intermediate.int_communes_checked"
+        " select * from intermediate.int_communes_checked"
+    )
     con.close()
     with pytest.raises(CheckTableError, match="repeat the key"):
         run_validation(settings, CYCLE)
@@ -262,8 +267,8 @@ def test_a_null_key_is_refused(gx: ModuleType, tmp_path: Path) -> None:
     write_tables(settings.warehouse, [World.clean(communes=2)])
     con = duckdb.connect(settings.warehouse)
     con.execute(
-        "update marts.qa_element_checks set element_code = null"
-        " where unit_code = (select min(unit_code) from marts.qa_element_checks)"
+        "update intermediate.int_element_values_checked set element_code = null"
+        " where unit_code = (select min(unit_code) from intermediate.int_element_values_checked)"
     )
     con.close()
     with pytest.raises(CheckTableError, match="null in key columns"):

@@ -37,10 +37,10 @@ def test_every_rule_of_issue_4_with_its_severity() -> None:
 def test_suites_name_their_tables_and_keys() -> None:
     suites = load_suites()
     assert [s.table for s in suites] == [
-        "marts.qa_expected_returns",
-        "marts.qa_element_checks",
-        "marts.qa_indicator_checks",
-        "marts.qa_commune_checks",
+        "intermediate.int_returns_checked",
+        "intermediate.int_element_values_checked",
+        "intermediate.int_indicator_values_checked",
+        "intermediate.int_communes_checked",
     ]
     for suite in suites:
         assert set(suite.id_columns) <= set(suite.columns)

@@ -15,42 +15,41 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from core.cycles import Cycle
-from core.reference import AGENCIES, SEEDS_DIR
+from core.reference import AGENCIES, SEEDS_DIR, AdminUnit, agency_name_vi
 from core.warehouse import Warehouse, WarehouseConnection
-from reports.load import MART_COLUMNS
+from reports.load import INPUTS
+
+MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    i.mart: (
+        *{"dim_admin_units": ("hierarchy",), "dim_indicators": ()}.get(i.mart, ("cycle",)),
+        *i.columns,
+    )
+    for i in INPUTS.values()
+}
+"""The columns the reports read, and those their filters name."""
+
+COUNTRY = {"unit_code": "VN", "name_vi": "Toàn quốc", "name_ascii": "Toan quoc"}
+
+
+def _contract_types() -> dict[str, dict[str, str]]:
+    """Each mart's column types, as its dbt contract declares them."""
+    path = SEEDS_DIR.parent / "models" / "marts" / "_marts__models.yml"
+    models = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
+    return {m["name"]: {c["name"]: c["data_type"] for c in m["columns"]} for m in models}
+
 
 TYPES: dict[str, dict[str, str]] = {
-    "fct_indicator_values": {
-        "numerator": "double precision",
-        "denominator": "double precision",
-        "value": "double precision",
-        "communes_included": "integer",
-        "communes_in_force": "integer",
-        "target_value": "double precision",
-        "previous_value": "double precision",
-    },
-    "fct_return_status": {
-        "received": "boolean",
-        "on_time": "boolean",
-        "superseded_count": "integer",
-        "rejected_rows": "integer",
-        "submitted_on": "date",
-    },
-    "fct_reporting_rates": {
-        "expected_returns": "integer",
-        "received_returns": "integer",
-        "on_time_returns": "integer",
-        "reporting_rate": "double precision",
-        "timeliness_rate": "double precision",
-    },
+    **_contract_types(),
+    # a view over the findings `cycle validate` writes (expectations/findings.py)
     "fct_quality_issues": {
         "observed_value": "double precision",
         "expected_value": "double precision",
     },
-    "dim_indicators": {"factor": "integer"},
 }
+
 
 # Typical proportions (numerator / denominator) and denominator sizes per indicator family.
 _DENOMINATOR_SIZE = {
@@ -146,18 +145,25 @@ def synthetic_marts(
         )
         values = _roll_up(commune_values, communes, indicators, cycle)
         prev = values_by_cycle.get(cycle.previous_comparable.id)
-        if prev is not None and prev["hierarchy"].iloc[0] == h:
+        if prev is not None:
+            # the same units: every unit in the same hierarchy, the country across the reform
+            same = (
+                prev
+                if cycle.previous_comparable.hierarchy == h
+                else prev[prev["unit_level"] == "country"]
+            )
             values = values.drop(columns="previous_value").merge(
-                prev[["unit_level", "unit_code", "indicator_code", "value"]].rename(
+                same[["unit_level", "unit_code", "indicator_code", "value"]].rename(
                     columns={"value": "previous_value"}
                 ),
                 on=["unit_level", "unit_code", "indicator_code"],
                 how="left",
             )
-        values_by_cycle[cycle.id] = values
-        status = _return_status(rng, communes, received, cycle)
+        values["value_change"] = values["value"] - values["previous_value"]
+        values_by_cycle[cycle.id] = values[list(MART_COLUMNS["fct_indicator_values"])]
+        status = _return_status(rng, communes, received, cycle, units)
         status_frames.append(status)
-        rate_frames.append(_rates(status, communes, cycle))
+        rate_frames.append(_rates(status, communes, cycle, units))
         issue_frames.append(
             _issues(
                 rng,
@@ -173,8 +179,25 @@ def synthetic_marts(
         "fct_return_status": pd.concat(status_frames, ignore_index=True),
         "fct_reporting_rates": pd.concat(rate_frames, ignore_index=True),
         "fct_quality_issues": pd.concat(issue_frames, ignore_index=True),
-        "dim_admin_units": admin[list(MART_COLUMNS["dim_admin_units"])],
-        "dim_indicators": indicators[list(MART_COLUMNS["dim_indicators"])],
+        "dim_admin_units": pd.concat(
+            [
+                admin,
+                pd.DataFrame(
+                    [
+                        {**COUNTRY, "hierarchy": h, "unit_level": "country"}
+                        for h in sorted(set(admin["hierarchy"]))
+                    ]
+                ),
+            ],
+            ignore_index=True,
+        )[list(MART_COLUMNS["dim_admin_units"])],
+        "dim_indicators": indicators.assign(
+            aggregation=indicators["denominator"].map(
+                lambda d: (
+                    "count" if d == "" else "share_of_communes" if d == "@communes" else "ratio"
+                )
+            )
+        )[list(MART_COLUMNS["dim_indicators"])],
     }
     return SyntheticMarts(max(cycles), frames, last_communes)
 
@@ -265,9 +288,10 @@ def _roll_up(
             "communes_in_force": 1,
         }
     )
-    levels = [("province", "province_code")]
+    levels = [("province", "province_code"), ("country", "country_code")]
     if cycle.has_districts:
         levels.insert(0, ("district", "district_code"))
+    cv["country_code"] = COUNTRY["unit_code"]
     rolled = [commune_rows]
     for level, key in levels:
         g = cv.groupby([key, "indicator_code"], as_index=False).agg(
@@ -288,9 +312,10 @@ def _roll_up(
     out = pd.concat(rolled, ignore_index=True)
     out["cycle"] = cycle.id
     out["hierarchy"] = cycle.hierarchy
+    out["coverage_pct"] = 100.0 * out["communes_included"] / out["communes_in_force"]
     _targets(out, cycle)
     out["previous_value"] = np.nan
-    return out[list(MART_COLUMNS["fct_indicator_values"])]
+    return out
 
 
 def _targets(out: pd.DataFrame, cycle: Cycle) -> None:
@@ -336,7 +361,11 @@ def _deadline(cycle: Cycle) -> date:
 
 
 def _return_status(
-    rng: np.random.Generator, communes: pd.DataFrame, received: np.ndarray, cycle: Cycle
+    rng: np.random.Generator,
+    communes: pd.DataFrame,
+    received: np.ndarray,
+    cycle: Cycle,
+    units: pd.DataFrame,
 ) -> pd.DataFrame:
     deadline = _deadline(cycle)
     agency_key = "district_code" if cycle.has_districts else "province_code"
@@ -364,6 +393,30 @@ def _return_status(
         }
     )
     frame = pd.concat([commune_rows, agencies], ignore_index=True)
+    by_code = units.set_index("unit_code")
+
+    def name(code: str, kind: str) -> str:
+        if kind == "commune":
+            return str(by_code.loc[code, "name_vi"])
+        unit_code, _, agency = code.partition("-")
+        row = by_code.loc[unit_code]
+        unit = AdminUnit(
+            hierarchy=cycle.hierarchy,
+            level="district" if cycle.has_districts else "province",
+            code=unit_code,
+            name_vi=str(row["name_vi"]),
+            name_ascii="",
+            unit_type_vi="",
+            area_type=None,
+            district_code=None,
+            province_code=str(row["province_code"]),
+            parent_code=None,
+        )
+        return agency_name_vi(agency, unit)
+
+    frame["reporter_name_vi"] = [
+        name(c, k) for c, k in zip(frame["reporter_code"], frame["reporter_kind"], strict=True)
+    ]
     n = len(frame)
     got = np.concatenate([received, rng.random(len(agencies)) >= 0.05])
     late_days = rng.integers(1, 20, n)
@@ -384,10 +437,13 @@ def _return_status(
     return frame[list(MART_COLUMNS["fct_return_status"])]
 
 
-def _rates(status: pd.DataFrame, communes: pd.DataFrame, cycle: Cycle) -> pd.DataFrame:
-    levels = [("province", "province_code")]
+def _rates(
+    status: pd.DataFrame, communes: pd.DataFrame, cycle: Cycle, units: pd.DataFrame
+) -> pd.DataFrame:
+    levels = [("province", "province_code"), ("country", "country_code")]
     if cycle.has_districts:
         levels.insert(0, ("district", "district_code"))
+    status = status.assign(country_code=COUNTRY["unit_code"])
     parts = []
     for level, key in levels:
         for kind in ("commune", "agency", "all"):
@@ -404,6 +460,11 @@ def _rates(status: pd.DataFrame, communes: pd.DataFrame, cycle: Cycle) -> pd.Dat
     out = pd.concat(parts, ignore_index=True)
     out["reporting_rate"] = 100.0 * out["received_returns"] / out["expected_returns"]
     out["timeliness_rate"] = 100.0 * out["on_time_returns"] / out["expected_returns"]
+    names = {
+        **units.set_index("unit_code")["name_vi"].to_dict(),
+        COUNTRY["unit_code"]: COUNTRY["name_vi"],
+    }
+    out["unit_name_vi"] = out["unit_code"].map(names)
     out["cycle"] = cycle.id
     return out[list(MART_COLUMNS["fct_reporting_rates"])]
 
@@ -506,15 +567,15 @@ def write_marts(
 
 def _typed(mart: str, frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[list(MART_COLUMNS[mart])].copy()
-    for column, sql_type in TYPES.get(mart, {}).items():
-        if sql_type == "integer":
+    for column in out.columns:
+        sql_type = TYPES.get(mart, {}).get(column, "varchar")
+        if sql_type in ("integer", "bigint"):
             out[column] = pd.to_numeric(out[column]).round().astype("Int64")
         elif sql_type == "double precision":
             out[column] = pd.to_numeric(out[column]).astype("Float64")
         elif sql_type == "boolean":
             out[column] = out[column].astype("boolean")
-    for column in out.columns:
-        if column not in TYPES.get(mart, {}):
+        else:
             out[column] = pd.Series(
                 [_blank_to_null(v) for v in out[column].tolist()], index=out.index, dtype=object
             )

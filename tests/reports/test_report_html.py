@@ -179,13 +179,45 @@ def test_a_value_next_to_its_target_shows_what_separates_them() -> None:
     from reports.model import IndicatorRow
 
     row = IndicatorRow(
-        "CT02", "", "", "%", "higher", 1, 1, 89.9934, 13, 13, "p", ">=", 90.0, "not_met", None
+        "CT02",
+        "",
+        "",
+        "%",
+        "higher",
+        1,
+        1,
+        89.9934,
+        13,
+        13,
+        "p",
+        ">=",
+        90.0,
+        "not_met",
+        100.0,
+        None,
+        None,
     )
     assert p.vi_value(row.value, "%", p.indicator_decimals(row)) == "89,99%"
     assert (
         p.indicator_decimals(
             IndicatorRow(
-                "CT02", "", "", "%", "higher", 1, 1, 91.2, 13, 13, "p", ">=", 90.0, "met", None
+                "CT02",
+                "",
+                "",
+                "%",
+                "higher",
+                1,
+                1,
+                91.2,
+                13,
+                13,
+                "p",
+                ">=",
+                90.0,
+                "met",
+                100.0,
+                None,
+                None,
             )
         )
         == 1

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 from report_marts import SyntheticMarts, synthetic_marts, write_duckdb, write_marts
 from report_support import CYCLE, DISTRICT, POST_CYCLE, POST_PROVINCE, PROVINCE, Planted
 
+from core.reference import SEEDS_DIR
 from core.warehouse import Warehouse
-from reports.load import (
-    COUNTRY_CODE,
-    MART_COLUMNS,
-    QUERIES,
-    MissingMarts,
-    ReportBuilder,
-    _clean,
-    load_cycle,
-    load_report,
-)
+from reports.load import INPUTS, MissingMarts, ReportBuilder, _plain, load_cycle, load_report
 
 pytestmark = pytest.mark.xdist_group("reports")
 
@@ -30,11 +25,23 @@ def mart_rows(marts: SyntheticMarts, cycle: str, level: str, code: str) -> pd.Da
     return v[(v["cycle"] == cycle) & (v["unit_level"] == level) & (v["unit_code"] == code)]
 
 
-def test_queries_select_only_the_documented_columns() -> None:
-    for mart, sql in QUERIES.values():
-        assert f"from marts.{mart}" in sql
-        selected = sql.split(" from ")[0].removeprefix("select ").split(", ")
-        assert tuple(selected) == MART_COLUMNS[mart]
+def test_the_inputs_read_columns_the_marts_contracts_declare() -> None:
+    """What the reports read is declared once (`INPUTS`); every column is one of its mart's
+    contract (typed, enforced by dbt) or, for the quality findings, of its documentation."""
+    marts = SEEDS_DIR.parent / "models" / "marts"
+    models = {
+        m["name"]: m
+        for path in marts.rglob("*.yml")
+        for m in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", [])
+    }
+    for i in INPUTS.values():
+        model = models[i.mart]
+        declared = {c["name"]: c for c in model["columns"]}
+        assert set(i.columns) <= set(declared), i.mart
+        assert i.sql().startswith(f"select {', '.join(i.columns)} from marts.{i.mart}")
+        if i.mart != "fct_quality_issues":
+            assert model["config"]["contract"] == {"enforced": True}, i.mart
+            assert all(declared[c].get("data_type") for c in i.columns), i.mart
 
 
 def test_district_report_holds_the_marts_figures(
@@ -142,7 +149,7 @@ def test_the_country_lists_the_returns_needing_attention(warehouse: Path) -> Non
     """A national cycle expects ~12,000 returns: the country's report lists the missing, late,
     partly refused or flagged ones, and counts them all; its provinces list every one."""
     builder = ReportBuilder(load_cycle(str(warehouse), CYCLE))
-    country = builder.build("country", COUNTRY_CODE)
+    country = builder.build("country", "VN")
     province = builder.build("province", PROVINCE)
     assert country.returns_expected == province.return_counts()  # one province in the marts
     assert country.return_counts() == province.return_counts()
@@ -156,7 +163,7 @@ def test_units_to_report_after_the_reform(post_warehouse: Path) -> None:
     builder = ReportBuilder(load_cycle(str(post_warehouse), POST_CYCLE))
     assert [(u.level, u.code) for u in builder.units_to_report()] == [
         ("province", POST_PROVINCE),
-        ("country", COUNTRY_CODE),
+        ("country", "VN"),
     ]
     report = builder.build("province", POST_PROVINCE)
     assert report.unit.hierarchy == "post_reform"
@@ -171,10 +178,10 @@ def test_units_to_report_after_the_reform(post_warehouse: Path) -> None:
     assert report.part_rates == []
 
 
-def test_country_is_summed_from_provinces_like_for_like(tmp_path: Path) -> None:
+def test_the_country_report_shows_the_marts_country_rows(tmp_path: Path) -> None:
     two = synthetic_marts([CYCLE.previous_comparable, CYCLE], provinces=["58", "48"], seed=3)
     path = write_duckdb(tmp_path / "two.duckdb", two)
-    country = load_report(str(path), CYCLE, "country", COUNTRY_CODE)
+    country = load_report(str(path), CYCLE, "country", "VN")
 
     values = two.frames["fct_indicator_values"]
     provinces = values[values["unit_level"] == "province"]
@@ -282,7 +289,17 @@ def test_expected_values_given_as_text_are_shown_and_withheld_when_small(
     assert "≤ 120" in cells
 
 
-def test_text_is_read_stripped_with_none_for_blanks() -> None:
-    frame = pd.DataFrame({"code": [" 584 ", "", None, "584", "   ", float("nan"), 12]})
-    cleaned = _clean(frame, text=["code"])["code"].tolist()
-    assert cleaned == ["584", None, None, "584", None, None, "12"]
+def test_values_are_read_as_plain_python_whatever_the_backend_gave() -> None:
+    frame = pd.DataFrame(
+        {
+            "code": ["584", None, float("nan"), "584"],
+            "number": [Decimal("1.5"), None, 2, float("nan")],
+            "day": [pd.Timestamp("2024-12-01"), pd.NaT, date(2024, 1, 2), None],
+            "rate": [1.0, float("nan"), 2.5, 3.0],
+        }
+    )
+    plain = _plain(frame)
+    assert plain["code"].tolist() == ["584", None, None, "584"]
+    assert plain["number"].tolist() == [1.5, None, 2.0, None]
+    assert plain["day"].tolist() == [date(2024, 12, 1), None, date(2024, 1, 2), None]
+    assert plain["rate"].tolist() == [1.0, None, 2.5, 3.0]

@@ -147,7 +147,7 @@ def test_district_report_publishes_no_small_commune_count(
 def test_post_reform_province_breakdown_is_by_commune_and_withheld(post_warehouse: Path) -> None:
     marts = load_cycle(str(post_warehouse), POST_CYCLE)
     report = ReportBuilder(marts).build("province", POST_PROVINCE)
-    v = marts.indicator_values
+    v = marts.frames["indicator_values"]
     small = v[
         (v["unit_level"] == "commune")
         & v["indicator_code"].isin(["CT09", "CT11b"])

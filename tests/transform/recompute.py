@@ -91,12 +91,24 @@ def value_of(numerator: float, denominator: float, indicator_code: str, ref: Ref
     return numerator / denominator * indicator.factor
 
 
+LEVELS = (("district", "district_code"), ("province", "province_code"), ("country", None))
+"""Each level rolled up to, and the commune column naming its unit (the country: every
+commune, under the code `VN`)."""
+
+
+def _by_level(rows: pd.DataFrame, column: str | None) -> tuple[pd.DataFrame, str]:
+    """The rows of a level's units, with the column holding the unit's code."""
+    if column is None:
+        return rows.assign(country_code="VN"), "country_code"
+    return rows[rows[column].notna()], column
+
+
 def roll_up(parts: pd.DataFrame, ref: Reference) -> pd.DataFrame:
-    """District and province rows: Σ over included communes, then divide."""
+    """District, province and country rows: Σ over included communes, then divide."""
     frames = []
-    for level, column in (("district", "district_code"), ("province", "province_code")):
-        rows = parts[parts[column].notna()]
-        grouped = rows.groupby(["cycle", "hierarchy", column, "indicator_code"])
+    for level, column in LEVELS:
+        rows, code = _by_level(parts, column)
+        grouped = rows.groupby(["cycle", "hierarchy", code, "indicator_code"])
         frame = (
             pd.DataFrame(
                 {
@@ -107,7 +119,7 @@ def roll_up(parts: pd.DataFrame, ref: Reference) -> pd.DataFrame:
                 }
             )
             .reset_index()
-            .rename(columns={column: "unit_code"})
+            .rename(columns={code: "unit_code"})
         )
         frame["unit_level"] = level
         frames.append(frame)
@@ -122,18 +134,20 @@ def roll_up(parts: pd.DataFrame, ref: Reference) -> pd.DataFrame:
 
 
 def with_history(values: pd.DataFrame, parts: pd.DataFrame, ref: Reference) -> pd.DataFrame:
-    """Add the previous comparable cycle's value (same hierarchy only) and the comparison
-    over the communes included in both cycles."""
+    """Add the previous comparable cycle's value (same hierarchy only, but for the country,
+    the same unit across the reform) and the comparison over the communes included in both
+    cycles."""
     values = values.copy()
     values["previous_cycle"] = [Cycle.parse(c).previous_comparable.id for c in values["cycle"]]
+    values["same_unit"] = values["hierarchy"].where(values["unit_level"] != "country", "")
     previous = values[
-        ["cycle", "hierarchy", "unit_level", "unit_code", "indicator_code", "value"]
+        ["cycle", "same_unit", "unit_level", "unit_code", "indicator_code", "value"]
     ].rename(columns={"cycle": "previous_cycle", "value": "previous_value"})
     values = values.merge(
         previous,
         how="left",
-        on=["previous_cycle", "hierarchy", "unit_level", "unit_code", "indicator_code"],
-    )
+        on=["previous_cycle", "same_unit", "unit_level", "unit_code", "indicator_code"],
+    ).drop(columns="same_unit")
 
     included = parts[parts["included"]].copy()
     included["previous_cycle"] = [Cycle.parse(c).previous_comparable.id for c in included["cycle"]]
@@ -148,9 +162,9 @@ def with_history(values: pd.DataFrame, parts: pd.DataFrame, ref: Reference) -> p
     )
     both = included.merge(before, on=["previous_cycle", "hierarchy", "unit_code", "indicator_code"])
     frames = []
-    for level, column in (("district", "district_code"), ("province", "province_code")):
-        rows = both[both[column].notna()]
-        grouped = rows.groupby(["cycle", column, "indicator_code"])
+    for level, column in LEVELS:
+        rows, code = _by_level(both, column)
+        grouped = rows.groupby(["cycle", code, "indicator_code"])
         frame = (
             pd.DataFrame(
                 {
@@ -162,7 +176,7 @@ def with_history(values: pd.DataFrame, parts: pd.DataFrame, ref: Reference) -> p
                 }
             )
             .reset_index()
-            .rename(columns={column: "unit_code"})
+            .rename(columns={code: "unit_code"})
         )
         frame["unit_level"] = level
         frames.append(frame)

@@ -185,7 +185,7 @@ def test_over_time_measures_with_three_earlier_cycles(validated: Validated) -> N
     actual = read(
         validated.settings,
         f"select cycle, unit_code, element_code, value, {', '.join(HISTORY_COLUMNS)} "
-        "from marts.qa_element_checks",
+        "from intermediate.int_element_values_checked",
     )
     expected = expected_history(validated.settings).merge(
         actual[["cycle", "unit_code", "element_code"]].drop_duplicates()

@@ -28,10 +28,10 @@ from tests.transform.quality_recompute import (
 pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
 
 QA_TABLES = {
-    "qa_expected_returns": ["cycle", "reporter_code"],
-    "qa_element_checks": ["cycle", "reporter_code", "unit_code", "element_code"],
-    "qa_indicator_checks": ["cycle", "unit_code", "indicator_code"],
-    "qa_commune_checks": ["cycle", "unit_code"],
+    "int_returns_checked": ["cycle", "reporter_code"],
+    "int_element_values_checked": ["cycle", "reporter_code", "unit_code", "element_code"],
+    "int_indicator_values_checked": ["cycle", "unit_code", "indicator_code"],
+    "int_communes_checked": ["cycle", "unit_code"],
 }
 DUCKDB_TYPES = {
     "varchar": {"VARCHAR"},
@@ -46,7 +46,7 @@ def test_tables_keep_the_suites_contract(built: BuiltWarehouse) -> None:
     """What the runner checks before validating (table, declared columns, key unique and not
     null per cycle), for every cycle, plus the declared types."""
     suites = load_suites()
-    assert {s.table for s in suites} == {f"marts.{t}" for t in QA_TABLES}
+    assert {s.table for s in suites} == {f"intermediate.{t}" for t in QA_TABLES}
     with Warehouse(built.settings.warehouse).connect(read_only=True) as con:
         for suite in suites:
             types = dict(
@@ -65,7 +65,7 @@ def test_tables_keep_the_suites_contract(built: BuiltWarehouse) -> None:
 
 
 def test_expected_returns_are_the_return_status(built: BuiltWarehouse) -> None:
-    qa = read(built.settings, "select * from marts.qa_expected_returns")
+    qa = read(built.settings, "select * from intermediate.int_returns_checked")
     status = read(built.settings, "select * from marts.fct_return_status")
     merged = qa.merge(
         status,
@@ -123,13 +123,14 @@ def test_element_checks_hold_each_received_returns_figures(built: BuiltWarehouse
     )
     actual = read(
         built.settings,
-        "select cycle, reporter_code, unit_code, element_code, value from marts.qa_element_checks",
+        "select cycle, reporter_code, unit_code, element_code, value"
+        " from intermediate.int_element_values_checked",
     )
-    assert_close(actual, expected_frame, QA_TABLES["qa_element_checks"], ["value"])
+    assert_close(actual, expected_frame, QA_TABLES["int_element_values_checked"], ["value"])
     # every planted blank is a null in its reporter's rows
     blanks = [p for p in built.generated.planted if p.kind == "blank"]
     assert blanks
-    indexed = actual.set_index(QA_TABLES["qa_element_checks"])["value"]
+    indexed = actual.set_index(QA_TABLES["int_element_values_checked"])["value"]
     for planted in blanks:
         for finding in planted.expected_findings:
             key = (
@@ -145,7 +146,7 @@ def test_over_time_measures_follow_the_readme(built: BuiltWarehouse) -> None:
     actual = read(
         built.settings,
         f"select cycle, unit_code, element_code, value, {', '.join(HISTORY_COLUMNS)} "
-        "from marts.qa_element_checks",
+        "from intermediate.int_element_values_checked",
     )
     expected = expected_history(built.settings)
     expected = expected.merge(actual[["cycle", "unit_code", "element_code"]].drop_duplicates())
@@ -163,7 +164,7 @@ def test_indicator_checks_pair_each_communes_parts(built: BuiltWarehouse) -> Non
         i for i in ref.indicators.values() if i.denominator and not i.denominator.startswith("@")
     ]
     assert len(measures) == 31
-    checks = read(built.settings, "select * from marts.qa_indicator_checks")
+    checks = read(built.settings, "select * from intermediate.int_indicator_values_checked")
     values = read(
         built.settings,
         "select cycle, unit_code, element_code, value from marts.fct_element_values "
@@ -196,7 +197,7 @@ def test_indicator_checks_pair_each_communes_parts(built: BuiltWarehouse) -> Non
 
 def test_commune_checks_put_every_element_side_by_side(built: BuiltWarehouse) -> None:
     ref = reference()
-    checks = read(built.settings, "select * from marts.qa_commune_checks")
+    checks = read(built.settings, "select * from intermediate.int_communes_checked")
     assert set(ref.elements) <= set(checks.columns)
     values = read(
         built.settings,
@@ -245,7 +246,7 @@ def test_quality_issues_is_empty_before_validation(built: BuiltWarehouse) -> Non
 
 def snapshot(built: BuiltWarehouse) -> dict[str, pd.DataFrame]:
     return {
-        name: read(built.settings, f"select * from marts.{name} order by {', '.join(key)}")
+        name: read(built.settings, f"select * from intermediate.{name} order by {', '.join(key)}")
         for name, key in QA_TABLES.items()
     }
 
@@ -302,7 +303,7 @@ def test_a_late_return_rebuilds_the_history_of_later_cycles(
     def history_cycles() -> dict[str, int]:
         frame = read(
             settings,
-            "select cycle, history_cycles from marts.qa_element_checks "
+            "select cycle, history_cycles from intermediate.int_element_values_checked "
             f"where unit_code = '{late}' and element_code = 'pop_children'",
         )
         return dict(zip(frame["cycle"], frame["history_cycles"], strict=True))
@@ -310,7 +311,7 @@ def test_a_late_return_rebuilds_the_history_of_later_cycles(
     before = history_cycles()
     untouched = read(
         settings,
-        "select * from marts.qa_element_checks where cycle = '2023-H1' "
+        "select * from intermediate.int_element_values_checked where cycle = '2023-H1' "
         "order by reporter_code, unit_code, element_code",
     )
 
@@ -324,7 +325,7 @@ def test_a_late_return_rebuilds_the_history_of_later_cycles(
     actual = read(
         settings,
         f"select cycle, unit_code, element_code, value, {', '.join(HISTORY_COLUMNS)} "
-        "from marts.qa_element_checks",
+        "from intermediate.int_element_values_checked",
     )
     expected = expected_history(settings).merge(
         actual[["cycle", "unit_code", "element_code"]].drop_duplicates()
@@ -336,7 +337,7 @@ def test_a_late_return_rebuilds_the_history_of_later_cycles(
         untouched,
         read(
             settings,
-            "select * from marts.qa_element_checks where cycle = '2023-H1' "
+            "select * from intermediate.int_element_values_checked where cycle = '2023-H1' "
             "order by reporter_code, unit_code, element_code",
         ),
     )

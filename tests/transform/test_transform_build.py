@@ -33,7 +33,7 @@ def test_build_passes_with_every_test(built: BuiltWarehouse) -> None:
     summary = built.summary
     assert summary.models_built == 38
     assert summary.seeds_loaded == 7
-    assert summary.unit_tests_passed == 9
+    assert summary.unit_tests_passed == 11
     assert summary.tests_passed >= 80
     assert summary.cycles_rebuilt == [] and summary.full_refresh
 
@@ -114,8 +114,21 @@ def test_reporting_rates_count_the_return_status(built: BuiltWarehouse) -> None:
             assert row["reporting_rate"].iloc[0] == pytest.approx(
                 100 * rows["received"].sum() / len(rows)
             )
-    assert set(rates.loc[rates["cycle"] == "2025-Y", "unit_level"]) == {"province"}
-    assert set(rates.loc[rates["cycle"] == "2024-Y", "unit_level"]) == {"district", "province"}
+        # the country counts every return of the cycle
+        country = rates[
+            (rates["cycle"] == cycle_id)
+            & (rates["unit_level"] == "country")
+            & (rates["reporter_kind"] == kind)
+        ]
+        assert country[
+            ["expected_returns", "received_returns", "on_time_returns"]
+        ].values.tolist() == [[len(group), group["received"].sum(), group["on_time"].sum()]]
+    assert set(rates.loc[rates["cycle"] == "2025-Y", "unit_level"]) == {"province", "country"}
+    assert set(rates.loc[rates["cycle"] == "2024-Y", "unit_level"]) == {
+        "district",
+        "province",
+        "country",
+    }
 
 
 def test_element_values_never_invent_a_figure(built: BuiltWarehouse) -> None:
@@ -156,8 +169,11 @@ def test_targets_apply_to_the_plans_district_and_communes(built: BuiltWarehouse)
     ct04c = planned[(planned["indicator_code"] == "CT04c") & (planned["cycle"] == "2023-Y")]
     assert set(ct04c.loc[ct04c["unit_level"] == "district", "target_scope"]) == {"rural, urban"}
     assert set(ct04c.loc[ct04c["unit_level"] == "commune", "target_scope"]) == {"rural", "urban"}
-    # codes mean other units after the reform: nothing is compared across it
-    assert values.loc[values["cycle"] == "2025-Y", "previous_value"].isna().all()
+    # codes mean other units after the reform: nothing is compared across it, but the country
+    # is the same unit on both sides
+    after = values[values["cycle"] == "2025-Y"]
+    assert after.loc[after["unit_level"] != "country", "previous_value"].isna().all()
+    assert after.loc[after["unit_level"] == "country", "previous_value"].notna().any()
     assert values.loc[values["cycle"] == "2024-Y", "previous_value"].notna().any()
 
 

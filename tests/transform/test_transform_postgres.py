@@ -17,15 +17,20 @@ from tests.transform.conftest import CYCLES, BuiltWarehouse, read, settings_unde
 pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
 
 FACTS = {
-    "fct_indicator_values": ["cycle", "unit_level", "unit_code", "indicator_code"],
-    "fct_return_status": ["cycle", "reporter_code"],
-    "fct_reporting_rates": ["cycle", "unit_level", "unit_code", "reporter_kind"],
-    "fct_element_values": ["cycle", "unit_level", "unit_code", "element_code"],
+    "marts.fct_indicator_values": ["cycle", "unit_level", "unit_code", "indicator_code"],
+    "marts.fct_return_status": ["cycle", "reporter_code"],
+    "marts.fct_reporting_rates": ["cycle", "unit_level", "unit_code", "reporter_kind"],
+    "marts.fct_element_values": ["cycle", "unit_level", "unit_code", "element_code"],
     # the check-ready tables of the quality suites (history medians, z-scores, pivots)
-    "qa_expected_returns": ["cycle", "reporter_code"],
-    "qa_element_checks": ["cycle", "reporter_code", "unit_code", "element_code"],
-    "qa_indicator_checks": ["cycle", "unit_code", "indicator_code"],
-    "qa_commune_checks": ["cycle", "unit_code"],
+    "intermediate.int_returns_checked": ["cycle", "reporter_code"],
+    "intermediate.int_element_values_checked": [
+        "cycle",
+        "reporter_code",
+        "unit_code",
+        "element_code",
+    ],
+    "intermediate.int_indicator_values_checked": ["cycle", "unit_code", "indicator_code"],
+    "intermediate.int_communes_checked": ["cycle", "unit_code"],
 }
 
 
@@ -59,11 +64,11 @@ def test_build_on_postgresql_gives_the_same_marts(
     for cycle_id in CYCLES:
         ingest_cycle(settings, Cycle.parse(cycle_id))
     summary = run_transform(settings, Cycle.parse(CYCLES[-1]), unit_tests=True)
-    assert summary.models_built == 38 and summary.unit_tests_passed == 9
+    assert summary.models_built == 38 and summary.unit_tests_passed == 11
     for name, key in FACTS.items():
-        columns = ", ".join(read(built.settings, f"select * from marts.{name} limit 0").columns)
-        on_duckdb = comparable(read(built.settings, f"select {columns} from marts.{name}"), key)
-        on_postgres = comparable(read(settings, f"select {columns} from marts.{name}"), key)
+        columns = ", ".join(read(built.settings, f"select * from {name} limit 0").columns)
+        on_duckdb = comparable(read(built.settings, f"select {columns} from {name}"), key)
+        on_postgres = comparable(read(settings, f"select {columns} from {name}"), key)
         assert len(on_postgres) == len(on_duckdb) > 0, name
         for column in on_duckdb.columns:
             left, right = on_duckdb[column], on_postgres[column]

@@ -102,7 +102,7 @@ def test_a_late_return_rebuilds_its_cycle_and_the_next(built_copy: BuiltWarehous
         f"select {', '.join(KEY)}, value, communes_included, "
         "previous_value, compared_value, compared_previous_value "
         "from marts.fct_indicator_values "
-        "where unit_level in ('district', 'province')",
+        "where unit_level in ('district', 'province', 'country')",
     )
     assert_same_values(
         actual,

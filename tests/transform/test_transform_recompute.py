@@ -1,4 +1,4 @@
-"""Every district and province indicator value in `marts.fct_indicator_values` equals an
+"""Every district, province and country indicator value in `marts.fct_indicator_values` equals an
 independent recomputation from the raw figures (issue 3's "done when")."""
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ def mart_values(built: BuiltWarehouse) -> pd.DataFrame:
         f"""
         select {", ".join([*KEY, *COMPARED])}, target_status
         from marts.fct_indicator_values
-        where unit_level in ('district', 'province')""",
+        where unit_level in ('district', 'province', 'country')""",
     )
 
 
-def test_district_and_province_values_equal_the_recomputation(built: BuiltWarehouse) -> None:
+def test_district_province_and_country_values_equal_the_recomputation(
+    built: BuiltWarehouse,
+) -> None:
     expected = recompute_indicator_values(
         built.settings, built.generated.expected_reporters, reference()
     )
@@ -46,6 +48,9 @@ def test_district_and_province_values_equal_the_recomputation(built: BuiltWareho
     # the generated returns leave gaps: like for like must matter somewhere
     assert (actual["communes_included"] < actual["communes_in_force"]).any()
     assert_same_values(actual, expected, KEY, COMPARED)
+    country = actual[actual["unit_level"] == "country"]
+    assert set(country["cycle"]) == set(actual["cycle"])
+    assert (country["target_status"] == "no_target").all()  # no national targets yet
 
 
 def test_district_targets_equal_the_recomputation(built: BuiltWarehouse) -> None:

@@ -56,8 +56,8 @@ included as (
     select
         paired.*,
         case
-            when aggregation = 'ratio' then numerator_value is not null and denominator_value is not null
-            else numerator_value is not null
+            when paired.aggregation = 'ratio' then paired.numerator_value is not null and paired.denominator_value is not null
+            else paired.numerator_value is not null
         end as is_included
 
     from paired

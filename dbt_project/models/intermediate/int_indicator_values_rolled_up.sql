@@ -108,6 +108,11 @@ final as (
         {{ dbt.cast('rolled_up.communes_included', dbt.type_int()) }} as communes_included,
         {{ dbt.cast('rolled_up.communes_in_force', dbt.type_int()) }} as communes_in_force,
         {{ dbt.cast('rolled_up.communes_compared', dbt.type_int()) }} as communes_compared,
+        -- the compared parts, summed again for the country (fct_indicator_values)
+        rolled_up.compared_numerator,
+        rolled_up.compared_denominator,
+        rolled_up.previous_numerator,
+        rolled_up.previous_denominator,
         {{ indicator_value('indicators.aggregation', 'rolled_up.compared_numerator', 'rolled_up.compared_denominator', 'indicators.factor') }} as compared_value,
         {{ indicator_value('indicators.aggregation', 'rolled_up.previous_numerator', 'rolled_up.previous_denominator', 'indicators.factor') }} as compared_previous_value
 

@@ -27,6 +27,7 @@ plan_cycles as (
     select
         cycles.cycle,
         cycles.hierarchy,
+        cycles.is_annual,
         plan_targets.*
 
     from plan_targets
@@ -88,7 +89,8 @@ final as (
         plan_unit_code,
         target_comparator,
         target_value,
-        target_text
+        target_text,
+        is_annual
 
     from unioned
 

@@ -4,14 +4,8 @@
 -- aggregate of its rural communes against the rural target, of its urban communes against the
 -- urban one (an area with no communes in force is skipped); it meets the target when every
 -- part is met, misses it when any part is missed, else is unknown. Half-year cycles are
--- `interim`: targets are judged on annual cycles.
+-- `interim`: targets are judged on annual cycles (`is_annual`, carried by the applied targets).
 with
-
-cycles as (
-
-    select * from {{ ref('int_cycles_dated') }}
-
-),
 
 indicators as (
 
@@ -118,6 +112,7 @@ combined as (
     select
         cycle,
         hierarchy,
+        is_annual,
         unit_level,
         unit_code,
         indicator_code,
@@ -130,7 +125,7 @@ combined as (
         sum(case when component_status = 'unknown' then 1 else 0 end) as parts_unknown
 
     from judged
-    group by cycle, hierarchy, unit_level, unit_code, indicator_code
+    group by cycle, hierarchy, is_annual, unit_level, unit_code, indicator_code
 
 ),
 
@@ -148,15 +143,13 @@ final as (
         combined.target_value,
         combined.target_text,
         case
-            when not cycles.is_annual then 'interim'
+            when not combined.is_annual then 'interim'
             when combined.parts_not_met > 0 then 'not_met'
             when combined.parts_unknown > 0 then 'unknown'
             else 'met'
         end as target_status
 
     from combined
-    inner join cycles
-        on combined.cycle = cycles.cycle
 
 )
 

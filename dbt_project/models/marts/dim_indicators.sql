@@ -18,7 +18,7 @@ final as (
         numerator_element as numerator,
         case when aggregation = 'share_of_communes' then '@communes' else denominator_element end as denominator,
         aggregation,
-        factor,
+        {{ dbt.cast('factor', dbt.type_int()) }} as factor,
         value_unit as unit,
         better
 

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='append_new_columns', meta={'rebuild_by_province': true}) }}
 -- Every data element of every unit in force (and in scope) in a cycle, rolled up commune ->
 -- district -> province by sum over the communes that reported it. A value nobody reported
 -- stays null: a district's sum only covers `communes_reported` of `communes_in_force`.

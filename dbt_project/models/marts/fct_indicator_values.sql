@@ -1,6 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='append_new_columns', meta={'rebuild_by_province': true}) }}
 -- Indicator values of every unit in force (and in scope) in a cycle, like for like, with their
--- coverage, the plan target and its status, and the previous comparable cycle.
+-- coverage, the plan target and its status, and the previous comparable cycle; and of the
+-- country, summed from every province of the cycle (whichever provinces this run rebuilds:
+-- the country rows are replaced whole, see macros/incremental_replace_cycles.sql).
 with
 
 cycles as (
@@ -9,17 +11,85 @@ cycles as (
 
 ),
 
+indicators as (
+
+    select * from {{ ref('stg_reference__indicators') }}
+
+),
+
+province_values as (
+
+    -- every province of this run's cycles and of the cycles they are compared with
+    select * from {{ ref('int_indicator_values_rolled_up') }}
+    where unit_level = 'province' and {{ cycle_filter('cycle', with_previous=true) }}
+
+),
+
+country_sums as (
+
+    {{ roll_up_levels(
+        'province_values',
+        keys=['indicator_code'],
+        aggregates={
+            'numerator': dbt.cast('sum(numerator)', dbt.type_bigint()),
+            'denominator': dbt.cast('sum(denominator)', dbt.type_bigint()),
+            'communes_included': 'sum(communes_included)',
+            'communes_in_force': 'sum(communes_in_force)',
+            'communes_compared': 'sum(communes_compared)',
+            'compared_numerator': dbt.cast('sum(compared_numerator)', dbt.type_bigint()),
+            'compared_denominator': dbt.cast('sum(compared_denominator)', dbt.type_bigint()),
+            'previous_numerator': dbt.cast('sum(previous_numerator)', dbt.type_bigint()),
+            'previous_denominator': dbt.cast('sum(previous_denominator)', dbt.type_bigint()),
+        },
+        levels=['country'],
+    ) }}
+
+),
+
+country_values as (
+
+    -- the same like-for-like value as every other unit's (int_indicator_values_rolled_up)
+    select
+        country_sums.cycle,
+        country_sums.hierarchy,
+        country_sums.unit_level,
+        country_sums.unit_code,
+        country_sums.district_code,
+        country_sums.province_code,
+        country_sums.indicator_code,
+        country_sums.numerator,
+        country_sums.denominator,
+        {{ indicator_value('indicators.aggregation', 'country_sums.numerator', 'country_sums.denominator', 'indicators.factor') }} as value,
+        {{ dbt.cast('country_sums.communes_included', dbt.type_int()) }} as communes_included,
+        {{ dbt.cast('country_sums.communes_in_force', dbt.type_int()) }} as communes_in_force,
+        {{ dbt.cast('country_sums.communes_compared', dbt.type_int()) }} as communes_compared,
+        {{ indicator_value('indicators.aggregation', 'country_sums.compared_numerator', 'country_sums.compared_denominator', 'indicators.factor') }} as compared_value,
+        {{ indicator_value('indicators.aggregation', 'country_sums.previous_numerator', 'country_sums.previous_denominator', 'indicators.factor') }} as compared_previous_value
+
+    from country_sums
+    inner join indicators
+        on country_sums.indicator_code = indicators.indicator_code
+
+),
+
+{%- set value_columns = 'cycle, hierarchy, unit_level, unit_code, district_code, province_code, indicator_code, numerator, denominator, value, communes_included, communes_in_force, communes_compared, compared_value, compared_previous_value' %}
+
 indicator_values as (
 
-    select * from {{ ref('int_indicator_values_rolled_up') }}
+    select {{ value_columns }} from {{ ref('int_indicator_values_rolled_up') }}
     where {{ cycle_filter('cycle', province_column='province_code') }}
+    union all
+    select {{ value_columns }} from country_values
+    where {{ cycle_filter('cycle') }}
 
 ),
 
 previous_values as (
 
-    select * from {{ ref('int_indicator_values_rolled_up') }}
+    select {{ value_columns }} from {{ ref('int_indicator_values_rolled_up') }}
     where {{ cycle_filter('cycle', with_previous=true, province_column='province_code') }}
+    union all
+    select {{ value_columns }} from country_values
 
 ),
 
@@ -32,13 +102,9 @@ targets as (
 
 admin_units as (
 
-    select * from {{ ref('stg_reference__admin_units') }}
-
-),
-
-indicators as (
-
-    select * from {{ ref('stg_reference__indicators') }}
+    select hierarchy, unit_level, unit_code, name_vi from {{ ref('stg_reference__admin_units') }}
+    union all
+    {{ country_units(ref('stg_reference__admin_units')) }}
 
 ),
 
@@ -70,6 +136,7 @@ final as (
         coalesce(targets.target_status, 'no_target') as target_status,
         cycles.previous_comparable_cycle,
         previous_values.value as previous_value,
+        indicator_values.value - previous_values.value as value_change,
         indicator_values.communes_compared,
         indicator_values.compared_value,
         indicator_values.compared_previous_value,
@@ -89,7 +156,8 @@ final as (
         on indicator_values.indicator_code = indicators.indicator_code
     left join previous_values
         on cycles.previous_comparable_cycle = previous_values.cycle
-        and indicator_values.hierarchy = previous_values.hierarchy
+        -- codes are read in their hierarchy; the country is the same unit across the reform
+        and (indicator_values.hierarchy = previous_values.hierarchy or indicator_values.unit_level = 'country')
         and indicator_values.unit_level = previous_values.unit_level
         and indicator_values.unit_code = previous_values.unit_code
         and indicator_values.indicator_code = previous_values.indicator_code

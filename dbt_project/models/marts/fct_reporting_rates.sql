@@ -1,19 +1,23 @@
-{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='append_new_columns', meta={'rebuild_by_province': true}) }}
 -- Reporting rate (received / expected) and timeliness (received on time / expected) of every
--- district (before the reform) and province, for communes, agencies and all reporters. A
--- district's agencies count for the district and its province.
+-- district (before the reform), province and the country, for communes, agencies and all
+-- reporters. A district's agencies count for the district and its province. The country counts
+-- every province of the cycle (whichever provinces this run rebuilds: its rows are replaced
+-- whole, see macros/incremental_replace_cycles.sql).
 with
 
 return_status as (
 
     select * from {{ ref('fct_return_status') }}
-    where {{ cycle_filter('cycle', province_column='province_code') }}
+    where {{ cycle_filter('cycle') }}
 
 ),
 
 admin_units as (
 
-    select * from {{ ref('stg_reference__admin_units') }}
+    select hierarchy, unit_level, unit_code, name_vi from {{ ref('stg_reference__admin_units') }}
+    union all
+    {{ country_units(ref('stg_reference__admin_units')) }}
 
 ),
 
@@ -51,18 +55,23 @@ all_kinds as (
 
 ),
 
+{%- set counts = {
+    'expected_returns': dbt.cast('count(*)', dbt.type_int()),
+    'received_returns': dbt.cast('sum(is_received)', dbt.type_int()),
+    'on_time_returns': dbt.cast('sum(is_on_time)', dbt.type_int()),
+} %}
+
+rebuilt_provinces as (
+
+    select * from all_kinds where {{ province_filter('province_code') }}
+
+),
+
 rolled_up as (
 
-    {{ roll_up_levels(
-        'all_kinds',
-        keys=['reporter_kind'],
-        aggregates={
-            'expected_returns': dbt.cast('count(*)', dbt.type_int()),
-            'received_returns': dbt.cast('sum(is_received)', dbt.type_int()),
-            'on_time_returns': dbt.cast('sum(is_on_time)', dbt.type_int()),
-        },
-        levels=['district', 'province'],
-    ) }}
+    {{ roll_up_levels('rebuilt_provinces', keys=['reporter_kind'], aggregates=counts, levels=['district', 'province']) }}
+    union all
+    {{ roll_up_levels('all_kinds', keys=['reporter_kind'], aggregates=counts, levels=['country']) }}
 
 ),
 

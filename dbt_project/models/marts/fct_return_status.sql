@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='append_new_columns', meta={'rebuild_by_province': true}) }}
 -- One row per expected reporter and cycle: whether its return arrived, whether on time, and
 -- what else it sent (superseded returns, duplicates, files and rows rejected).
 with

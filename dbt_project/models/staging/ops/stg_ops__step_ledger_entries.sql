@@ -16,7 +16,7 @@ ranked as (
         outcome,
         recorded_at,
         row_number() over (
-            partition by step, cycle, item order by recorded_at desc, outcome
+            partition by step, cycle, item order by recorded_at desc, outcome asc
         ) as recency
 
     from source

@@ -8,16 +8,10 @@
 -- with a cycle (meta rebuild_later_cycles).
 with
 
-return_status as (
+returns_checked as (
 
-    select * from {{ ref('fct_return_status') }}
-    where {{ cycle_filter('cycle', with_later=true, province_column='province_code') }}
-
-),
-
-communes as (
-
-    select * from {{ ref('int_communes_expected') }}
+    -- the expected reporters' returns (fct_return_status, as the suite `expected_returns` reads it)
+    select * from {{ ref('int_returns_checked') }}
     where {{ cycle_filter('cycle', with_later=true, province_column='province_code') }}
 
 ),
@@ -26,6 +20,14 @@ element_history as (
 
     select * from {{ ref('int_element_values_history') }}
     where {{ cycle_filter('cycle', with_later=true, province_column='province_code') }}
+
+),
+
+communes as (
+
+    -- the expected communes: the history has a row per expected commune and element
+    select distinct cycle, hierarchy, unit_code, district_code, province_code
+    from element_history
 
 ),
 
@@ -48,13 +50,13 @@ received_returns as (
         cycle,
         hierarchy,
         reporter_code,
-        coalesce(agency, 'commune') as reporter_role,
-        reporter_name_vi as reporter_name,
+        reporter_role,
+        reporter_name,
         unit_level,
         unit_code
 
-    from return_status
-    where received
+    from returns_checked
+    where is_received
 
 ),
 
