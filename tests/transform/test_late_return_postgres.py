@@ -15,13 +15,18 @@ from core.warehouse import Warehouse
 from cycle.transform import run_transform
 from expectations import run_validation
 from ingest.pipeline import ingest_cycle
-from tests.transform.conftest import CYCLES, BuiltWarehouse, read, settings_under
+from tests.transform.conftest import (
+    CYCLES,
+    STATE_RELATIONS,
+    BuiltWarehouse,
+    read,
+    settings_under,
+)
 from tests.transform.test_quality_tables import late_return
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("transform")]
 
 SCHEMAS = ("staging", "intermediate", "marts")
-STATE = ("staging.stg_ops__step_ledger_entries", "marts.fct_cycle_states")
 
 
 def relations(warehouse: str) -> dict[str, tuple[str, int]]:
@@ -67,7 +72,7 @@ def test_a_late_return_keeps_every_relation_and_equals_a_whole_rebuild(
     assert summary.provinces_rebuilt is not None  # the late-return path, not a whole build
     assert relations(postgres_url) == before  # every relation in place, none replaced
     # the figures, not the steps' ledger (each build records its own time)
-    names = sorted(n for n in before if n not in STATE)
+    names = sorted(n for n in before if n not in STATE_RELATIONS)
     scoped = contents(on_pg, names)
     assert len(scoped["marts.fct_quality_issues"]) == issues > 0  # every finding still there
 
