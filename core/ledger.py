@@ -68,39 +68,46 @@ def ensure_ledger(con: WarehouseConnection) -> None:
 
 
 def recorded(
-    con: WarehouseConnection,
-    step: str,
-    cycle: str,
-    outcomes: Collection[str] | None = None,
+    con: WarehouseConnection, step: str, cycle: str, outcomes: Collection[str] | None = None
 ) -> dict[str, Entry]:
     """By item, the step's last entry for the cycle (among `outcomes` when given)."""
-    if not con.table_exists("ops", "step_ledger"):
+    return {item: e for (_, item), e in _latest(con, step, cycle, "", outcomes).items()}
+
+
+def recorded_every_cycle(
+    con: WarehouseConnection, step: str, prefix: str = ""
+) -> dict[tuple[str, str], Entry]:
+    """By (cycle, item), the step's last entry, for the items starting with `prefix`."""
+    return _latest(con, step, None, prefix, None)
+
+
+def _latest(
+    con: WarehouseConnection,
+    step: str,
+    cycle: str | None,
+    prefix: str,
+    outcomes: Collection[str] | None,
+) -> dict[tuple[str, str], Entry]:
+    if not con.table_exists("ops", "step_ledger") or (outcomes is not None and not outcomes):
         return {}
     sql = (
-        f"select item, digest, outcome, detail, recorded_at from {LEDGER} "
-        "where step = ? and cycle = ?"
+        f"select cycle, item, digest, outcome, detail, recorded_at from {LEDGER} "
+        "where step = ? and item like ?"
     )
-    params: list[Any] = [step, cycle]
+    params: list[Any] = [step, prefix + "%"]
+    if cycle is not None:
+        sql, params = sql + " and cycle = ?", [*params, cycle]
     if outcomes is not None:
-        if not outcomes:
-            return {}
         sql += f" and outcome in ({', '.join('?' for _ in outcomes)})"
         params += list(outcomes)
-    latest: dict[str, Entry] = {}
-    for item, digest, outcome, detail, at in con.query(sql + " order by recorded_at", params):
-        latest[str(item)] = Entry(
+    latest: dict[tuple[str, str], Entry] = {}
+    for row_cycle, item, digest, outcome, detail, at in con.query(
+        sql + " order by recorded_at", params
+    ):
+        latest[(str(row_cycle), str(item))] = Entry(
             str(item), str(digest), str(outcome), json.loads(detail) if detail else {}, at
         )
     return latest
-
-
-def changed(digests: Mapping[str, str], entries: Mapping[str, Entry]) -> list[str]:
-    """The items whose digest differs from the entry recorded (new, changed or gone)."""
-    return sorted(
-        item
-        for item in digests.keys() | entries.keys()
-        if item not in entries or digests.get(item) != entries[item].digest
-    )
 
 
 def record(
@@ -133,24 +140,6 @@ def record(
     drop = set(forget) if append else {row[2] for row in rows} | set(forget)
     _delete_items(con, step, cycle, sorted(drop))
     con.insert_rows(LEDGER, COLUMNS, rows)
-
-
-def recorded_every_cycle(
-    con: WarehouseConnection, step: str, prefix: str = ""
-) -> dict[tuple[str, str], Entry]:
-    """By (cycle, item), the step's last entry, for the items starting with `prefix`."""
-    if not con.table_exists("ops", "step_ledger"):
-        return {}
-    latest: dict[tuple[str, str], Entry] = {}
-    for cycle, item, digest, outcome, detail, at in con.query(
-        f"select cycle, item, digest, outcome, detail, recorded_at from {LEDGER} "
-        "where step = ? and item like ? order by recorded_at",
-        [step, prefix + "%"],
-    ):
-        latest[(str(cycle), str(item))] = Entry(
-            str(item), str(digest), str(outcome), json.loads(detail) if detail else {}, at
-        )
-    return latest
 
 
 def reset(con: WarehouseConnection, step: str, cycle: str | None = None, prefix: str = "") -> None:
