@@ -27,12 +27,12 @@ received_files as (
 content as (
 
     select
-        cycle,
-        file_sha256,
+        received_files.cycle,
+        received_files.file_sha256,
         min({{ status_rank }}) as status_rank
 
     from received_files
-    group by cycle, file_sha256
+    group by received_files.cycle, received_files.file_sha256
 
 ),
 
@@ -61,7 +61,8 @@ cycles as (
 
 admin_units as (
 
-    select * from {{ ref('stg_reference__admin_units') }}
+    -- every commune of every hierarchy, in scope or not (the dimension fct_element_values names)
+    select hierarchy, unit_code, valid_from, valid_to from {{ ref('dim_admin_units') }}
     where unit_level = 'commune'
 
 ),
@@ -102,11 +103,13 @@ figures as (
             -- a key in a set, not a join: PostgreSQL hashes the set whatever it estimates
             -- (joined, it underestimates the rows and loops over every commune per figure)
             when return_values.cycle || '|' || return_values.unit_code not in (
-                select cycle || '|' || unit_code from communes_expected
-            ) then 'out_of_scope'
+                    select communes_expected.cycle || '|' || communes_expected.unit_code
+                    from communes_expected
+                ) then 'out_of_scope'
             when return_values.cycle || '|' || return_values.unit_code || '|'
                 || return_values.element_code not in (
-                    select cycle || '|' || unit_code || '|' || element_code from counted
+                    select counted.cycle || '|' || counted.unit_code || '|' || counted.element_code
+                    from counted
                 ) then 'element_unknown'
         end as reason_code
 

@@ -26,11 +26,11 @@ admin_units as (
 agency_titles as (
 
     select 'health' as agency, 'district' as unit_level, 'Trung tâm Y tế' as title_vi union all
-    select 'education', 'district', 'Phòng Giáo dục và Đào tạo' union all
-    select 'police', 'district', 'Công an' union all
-    select 'health', 'province', 'Sở Y tế' union all
-    select 'education', 'province', 'Sở Giáo dục và Đào tạo' union all
-    select 'police', 'province', 'Công an'
+    select 'education' as agency, 'district' as unit_level, 'Phòng Giáo dục và Đào tạo' as title_vi union all
+    select 'police' as agency, 'district' as unit_level, 'Công an' as title_vi union all
+    select 'health' as agency, 'province' as unit_level, 'Sở Y tế' as title_vi union all
+    select 'education' as agency, 'province' as unit_level, 'Sở Giáo dục và Đào tạo' as title_vi union all
+    select 'police' as agency, 'province' as unit_level, 'Công an' as title_vi
 
 ),
 

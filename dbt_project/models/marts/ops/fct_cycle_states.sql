@@ -3,24 +3,27 @@
 
 with
 
+-- the reporters' receipts as the returns check reads them (fct_return_status's, one row each)
 reporters as (
 
-    select cycle, hierarchy, reporter_code, district_code, province_code, received
-    from {{ ref('fct_return_status') }}
+    select cycle, hierarchy, reporter_code, district_code, province_code, is_received as received
+    from {{ ref('int_returns_checked') }}
 
 ),
 
 -- each reporter counts for its district (before the reform) and its province
 reporter_units as (
 
-    select cycle, hierarchy, 'district' as unit_level, district_code as unit_code,
+    select
+        cycle, hierarchy, 'district' as unit_level, district_code as unit_code,
         province_code, reporter_code, received
     from reporters
     where district_code is not null
 
     union all
 
-    select cycle, hierarchy, 'province' as unit_level, province_code as unit_code,
+    select
+        cycle, hierarchy, 'province' as unit_level, province_code as unit_code,
         province_code, reporter_code, received
     from reporters
 

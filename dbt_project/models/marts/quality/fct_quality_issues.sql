@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 -- The findings of the quality checks (quality.findings, written by `cycle validate`), one row
 -- per finding, with the names analysts and reports need. A view: validation rewrites a cycle's
 -- findings after the build, and reports and alerts read them straight away.
