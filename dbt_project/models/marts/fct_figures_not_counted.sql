@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 {%- set status_rank -%}
     case received_files.file_status
         when 'loaded' then 1 when 'superseded' then 2 when 'rejected' then 3 else 4
@@ -6,18 +5,22 @@
 {%- endset %}
 -- Every figure of the raw layer that no commune-level row of fct_element_values counts, with
 -- the reason: with fct_element_values it accounts for every row of raw.return_values (a test
--- checks it). A view: it costs a build nothing and always matches the tables it reads.
+-- checks it). A table rebuilt by cycle: as a view, every read (an analyst's, each data test)
+-- recomputed it, and PostgreSQL could not hash a national cycle's keys within work_mem, so it
+-- compared every figure with every counted value (minutes to hours).
 with
 
 return_values as (
 
     select * from {{ ref('stg_raw__return_values') }}
+    where {{ cycle_filter('cycle') }}
 
 ),
 
 received_files as (
 
     select * from {{ ref('stg_raw__received_files') }}
+    where {{ cycle_filter('cycle') }}
 
 ),
 
@@ -69,15 +72,22 @@ admin_units as (
 
 communes_expected as (
 
-    select * from {{ ref('int_communes_expected') }}
+    select
+        communes_expected.cycle,
+        communes_expected.unit_code
+    from {{ ref('int_communes_expected') }} as communes_expected
+    where {{ cycle_filter('communes_expected.cycle') }}
 
 ),
 
 counted as (
 
-    select cycle, unit_code, element_code
-    from {{ ref('fct_element_values') }}
-    where unit_level = 'commune'
+    select
+        element_values.cycle,
+        element_values.unit_code,
+        element_values.element_code
+    from {{ ref('fct_element_values') }} as element_values
+    where element_values.unit_level = 'commune' and {{ cycle_filter('element_values.cycle') }}
 
 ),
 
@@ -100,17 +110,8 @@ figures as (
             when admin_units.unit_code is null then 'unit_unknown'
             when admin_units.valid_from > cycles.last_day
                 or admin_units.valid_to < cycles.last_day then 'unit_not_in_force'
-            -- a key in a set, not a join: PostgreSQL hashes the set whatever it estimates
-            -- (joined, it underestimates the rows and loops over every commune per figure)
-            when return_values.cycle || '|' || return_values.unit_code not in (
-                    select communes_expected.cycle || '|' || communes_expected.unit_code
-                    from communes_expected
-                ) then 'out_of_scope'
-            when return_values.cycle || '|' || return_values.unit_code || '|'
-                || return_values.element_code not in (
-                    select counted.cycle || '|' || counted.unit_code || '|' || counted.element_code
-                    from counted
-                ) then 'element_unknown'
+            when communes_expected.unit_code is null then 'out_of_scope'
+            when counted.unit_code is null then 'element_unknown'
         end as reason_code
 
     from return_values
@@ -122,6 +123,14 @@ figures as (
     left join admin_units
         on admin_units.hierarchy = cycles.hierarchy
         and admin_units.unit_code = return_values.unit_code
+    -- one row or none each (their primary keys): no figure is repeated
+    left join communes_expected
+        on return_values.cycle = communes_expected.cycle
+        and return_values.unit_code = communes_expected.unit_code
+    left join counted
+        on return_values.cycle = counted.cycle
+        and return_values.unit_code = counted.unit_code
+        and return_values.element_code = counted.element_code
 
 ),
 
