@@ -82,7 +82,7 @@ def smtp_config(conn: str | None = None) -> SmtpConfig:
 
     `conn` is a connection in Airflow's URI or JSON form, or a connection id; None means
     `smtp_default` (`AIRFLOW_CONN_SMTP_DEFAULT`)."""
-    SmtpHook, Connection, AirflowNotFoundException = _airflow()
+    SmtpHook, Connection, AirflowNotFoundException = airflow_smtp()
     text = (conn or "").strip()
     direct = "://" in text or text.startswith("{")
     conn_id = DEFAULT_CONN_ID if direct else text or DEFAULT_CONN_ID
@@ -107,7 +107,7 @@ def smtp_config(conn: str | None = None) -> SmtpConfig:
         raise SmtpConfigError(f"{where}: {exc}") from exc
 
 
-def _airflow() -> tuple[type[SmtpHook], type[Connection], type[Exception]]:
+def airflow_smtp() -> tuple[type[SmtpHook], type[Connection], type[Exception]]:
     """The provider's hook, Airflow's Connection and its not-found error. Airflow's first import
     in a process gives the root logger a stdout handler at INFO: the `cycle` command would then
     print every log line beside its own output, so the root logger is left as it was."""

@@ -202,7 +202,7 @@ def run(settings: Settings, cycles: Sequence[Cycle], dry_run_alerts: bool = Fals
             with _timed(entry, "ingest"):
                 entry.ingest = ingest(settings, c)
         # This process waits for dbt and GX now: it imports what reports and alerts need.
-        _import_in_background("reports.render", "alerts.send")
+        _prepare_reports_and_alerts()
         with _worker(_warm_up_validate) as validator:
             # one cycle: rebuild what changed; several: rebuild everything once
             with _timed(summary.cycles[-1], "transform"):
@@ -238,16 +238,18 @@ def _alert_in_run(
         return exc.summary, exc.headline
 
 
-def _import_in_background(*modules: str) -> None:
-    """Import modules in a thread of this process; an error is left for the step that uses them
-    to raise."""
-    import importlib
+def _prepare_reports_and_alerts() -> None:
+    """Import what the report and alert steps use, in a thread of this process while it waits
+    for dbt and GX (Airflow's SMTP hook alone is a second of imports); an error is left for
+    the step that uses them to raise."""
     import threading
 
     def load() -> None:
-        for module in modules:
-            with contextlib.suppress(Exception):
-                importlib.import_module(module)
+        with contextlib.suppress(Exception):
+            import reports.render  # noqa: F401
+            from alerts.smtp import airflow_smtp
+
+            airflow_smtp()
 
     threading.Thread(target=load, name="cycle-imports", daemon=True).start()
 
