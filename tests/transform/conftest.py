@@ -72,6 +72,16 @@ def copy_built(built: BuiltWarehouse, base: Path) -> BuiltWarehouse:
     return BuiltWarehouse(settings, built.generated, built.summary)
 
 
+def built_on_postgres(built: BuiltWarehouse, url: str, base: Path) -> BuiltWarehouse:
+    """The same inbox (copied under `base`) ingested and built on the PostgreSQL database."""
+    settings = settings_under(base, warehouse=url)
+    shutil.copytree(built.settings.inbox, settings.inbox)
+    for cycle_id in CYCLES:
+        ingest_cycle(settings, Cycle.parse(cycle_id))
+    summary = run_transform(settings, Cycle.parse(CYCLES[-1]))
+    return BuiltWarehouse(settings, built.generated, summary)
+
+
 @pytest.fixture
 def built_copy(built: BuiltWarehouse, tmp_path: Path) -> BuiltWarehouse:
     """The built warehouse and its inbox copied, to change without disturbing other tests."""

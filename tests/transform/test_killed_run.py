@@ -4,7 +4,6 @@ reruns to the same tables as a run that was never interrupted, on DuckDB and on 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,14 +18,12 @@ from core.settings import Settings
 from core.warehouse import Warehouse
 from cycle import steps
 from cycle.transform import _work_dir, run_transform
-from ingest.pipeline import ingest_cycle
 from tests.transform.conftest import (
-    CYCLES,
     STATE_RELATIONS,
     BuiltWarehouse,
+    built_on_postgres,
     copy_built,
     read,
-    settings_under,
 )
 from tests.transform.test_late_return_postgres import relations
 from tests.transform.test_quality_tables import late_return
@@ -104,12 +101,8 @@ def test_a_transform_killed_midway_on_postgresql_reruns_to_a_whole_rebuild(
 ) -> None:
     """On PostgreSQL: no relation is lost (each keeps its identity), and the rerun leaves the
     tables a whole rebuild of the cycle leaves."""
-    settings = settings_under(tmp_path, warehouse=postgres_url)
-    shutil.copytree(built.settings.inbox, settings.inbox)
-    on_pg = BuiltWarehouse(settings, built.generated, built.summary)
-    for cycle_id in CYCLES:
-        ingest_cycle(settings, Cycle.parse(cycle_id))
-    run_transform(settings, Cycle.parse(CYCLES[-1]))
+    on_pg = built_on_postgres(built, postgres_url, tmp_path)
+    settings = on_pg.settings
     before = relations(postgres_url)
     late_return(on_pg, "2022-Y")
 

@@ -4,7 +4,6 @@ whole rebuild of the cycle leaves."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,13 +13,11 @@ from core.cycles import Cycle
 from core.warehouse import Warehouse
 from cycle.transform import run_transform
 from expectations import run_validation
-from ingest.pipeline import ingest_cycle
 from tests.transform.conftest import (
-    CYCLES,
     STATE_RELATIONS,
     BuiltWarehouse,
+    built_on_postgres,
     read,
-    settings_under,
 )
 from tests.transform.test_quality_tables import late_return
 
@@ -54,12 +51,8 @@ def contents(built: BuiltWarehouse, names: list[str]) -> dict[str, pd.DataFrame]
 def test_a_late_return_keeps_every_relation_and_equals_a_whole_rebuild(
     built: BuiltWarehouse, postgres_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_under(tmp_path, warehouse=postgres_url)
-    shutil.copytree(built.settings.inbox, settings.inbox)
-    on_pg = BuiltWarehouse(settings, built.generated, built.summary)
-    for cycle_id in CYCLES:
-        ingest_cycle(settings, Cycle.parse(cycle_id))
-    run_transform(settings, Cycle.parse(CYCLES[-1]))
+    on_pg = built_on_postgres(built, postgres_url, tmp_path)
+    settings = on_pg.settings
     findings = sum(c.findings for c in run_validation(settings, Cycle.parse("2023-Y")).counts)
     assert findings > 0
     before = relations(postgres_url)
