@@ -11,11 +11,10 @@ sent twice unasked; `dry_run` and `failed` entries never count.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, cast
 
 from core import ledger
 from core.cycles import Cycle
@@ -83,32 +82,22 @@ def record_run(con: WarehouseConnection, cycle: Cycle) -> None:
 
 def history(con: WarehouseConnection, status: LogStatus | None = None) -> list[LogEntry]:
     """Every alert logged (of one status), oldest first."""
-    if not con.table_exists("ops", "step_ledger"):
-        return []
-    sql = (
-        "select cycle, item, digest, outcome, detail, recorded_at from ops.step_ledger "
-        "where step = ? and item <> ?" + (" and outcome = ?" if status else "")
-    )
-    params = [STEP, RUN, *([status] if status else [])]
-    rows = con.query(sql + " order by recorded_at, item", params)
-    out = []
-    for cycle, office, fingerprint, outcome, detail, at in rows:
-        d = json.loads(detail) if detail else {}
-        out.append(
-            LogEntry(
-                str(cycle),
-                str(office),
-                tuple(r for r in str(d.get("recipients") or "").split("; ") if r),
-                str(d.get("subject") or ""),
-                str(fingerprint),
-                int(d.get("finding_count") or 0),
-                int(d.get("missing_count") or 0),
-                outcome,
-                d.get("error"),
-                at,
-            )
+    return [
+        LogEntry(
+            cycle,
+            e.item,
+            tuple(r for r in str(e.detail.get("recipients") or "").split("; ") if r),
+            str(e.detail.get("subject") or ""),
+            e.digest,
+            int(e.detail.get("finding_count") or 0),
+            int(e.detail.get("missing_count") or 0),
+            e.outcome,  # type: ignore[arg-type]
+            e.detail.get("error"),
+            cast(datetime, e.recorded_at),  # read back: never None
         )
-    return out
+        for cycle, e in ledger.entries(con, STEP, outcomes=None if status is None else [status])
+        if e.item != RUN
+    ]
 
 
 class AlertLog:

@@ -88,8 +88,24 @@ def _latest(
     prefix: str,
     outcomes: Collection[str] | None,
 ) -> dict[tuple[str, str], Entry]:
+    return {
+        (row_cycle, e.item): e
+        for row_cycle, e in entries(con, step, cycle=cycle, prefix=prefix, outcomes=outcomes)
+    }
+
+
+def entries(
+    con: WarehouseConnection,
+    step: str,
+    *,
+    cycle: str | None = None,
+    prefix: str = "",
+    outcomes: Collection[str] | None = None,
+) -> list[tuple[str, Entry]]:
+    """The step's entries with their cycle, oldest first (for a cycle, the items starting with
+    `prefix`, among `outcomes`, when given)."""
     if not con.table_exists("ops", "step_ledger") or (outcomes is not None and not outcomes):
-        return {}
+        return []
     sql = (
         f"select cycle, item, digest, outcome, detail, recorded_at from {LEDGER} "
         "where step = ? and item like ?"
@@ -100,14 +116,15 @@ def _latest(
     if outcomes is not None:
         sql += f" and outcome in ({', '.join('?' for _ in outcomes)})"
         params += list(outcomes)
-    latest: dict[tuple[str, str], Entry] = {}
-    for row_cycle, item, digest, outcome, detail, at in con.query(
-        sql + " order by recorded_at", params
-    ):
-        latest[(str(row_cycle), str(item))] = Entry(
-            str(item), str(digest), str(outcome), json.loads(detail) if detail else {}, at
+    return [
+        (
+            str(row_cycle),
+            Entry(str(item), str(digest), str(outcome), json.loads(detail) if detail else {}, at),
         )
-    return latest
+        for row_cycle, item, digest, outcome, detail, at in con.query(
+            sql + " order by recorded_at, item", params
+        )
+    ]
 
 
 def record(

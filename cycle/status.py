@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from core.cycles import Cycle
@@ -14,22 +14,6 @@ from core.warehouse import Warehouse
 
 STATES = ("received", "built", "validated", "reported", "alerted")
 """In order: each state is reached once the step after the previous one has run since."""
-
-COLUMNS = (
-    "unit_level",
-    "unit_code",
-    "unit_name_vi",
-    "province_code",
-    "reporters_expected",
-    "returns_received",
-    "reporters_changed_since_build",
-    "state",
-    "built_at",
-    "validated_at",
-    "reported_at",
-    "alerted_at",
-    "alert_outcome",
-)
 
 
 class CycleNotBuilt(UserError):
@@ -51,6 +35,10 @@ class UnitState:
     reported_at: datetime | None
     alerted_at: datetime | None
     alert_outcome: str | None
+
+
+COLUMNS = tuple(f.name for f in fields(UnitState))
+"""What `cycle status` reads of marts.fct_cycle_states."""
 
 
 def read_states(settings: Settings, cycle: Cycle) -> list[UnitState]:

@@ -12,7 +12,6 @@ large mart) of their units only. The columns are those of the marts' dbt contrac
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import pandas as pd
 from core.cycles import Cycle
 from core.hierarchies import hierarchy_version
 from core.text import fold_diacritics
+from core.values import is_missing
 from core.warehouse import Warehouse, WarehouseConnection
 from reports import suppress
 from reports.errors import MissingMarts
@@ -236,10 +236,8 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _value(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
+    if is_missing(value):
         return None
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, pd.Timestamp | datetime):
