@@ -271,18 +271,25 @@ TREND_LINE = "#1f5f99"
 """The series' colour (`svg.trend` in report.css draws with the same)."""
 
 
-def _points_text(trend: IndicatorTrend, decimals: int) -> list[str]:
-    out = []
+def _series_words(trend: IndicatorTrend, decimals: int) -> str:
+    """The series in words, grouped by basis: 'quy đổi sang đơn vị hiện nay: 2023-Y 62,2%*,
+    2024-Y 63,1%*; số liệu báo cáo: 2025-Y 58,3% (*: gồm phần của xã bị chia)'."""
+    groups: list[tuple[str, list[str]]] = []
+    divided = False
     for point in trend.points:
         if point is None:
             continue
-        marks = []
-        if point.carried:
-            marks.append(p.CARRIED[0])
+        words = p.CARRIED[0] if point.carried else p.AS_REPORTED[0]
+        text = f"{point.cycle} {p.vi_value(point.value, trend.unit, decimals)}"
         if point.includes_divided_commune:
-            marks.append(p.DIVIDED[0])
-        text = f"{point.cycle}: {p.vi_value(point.value, trend.unit, decimals)}"
-        out.append(f"{text} ({'; '.join(marks)})" if marks else text)
+            text += p.DIVIDED_MARK
+            divided = True
+        if not groups or groups[-1][0] != words:
+            groups.append((words, []))
+        groups[-1][1].append(text)
+    out = "; ".join(f"{words}: {', '.join(texts)}" for words, texts in groups)
+    if divided:
+        out += f" ({p.DIVIDED_MARK}: {p.DIVIDED[0]})"
     return out
 
 
@@ -338,7 +345,7 @@ def trend_chart(
     def y(value: float) -> float:
         return TREND_BOTTOM - plot_h * (min(max(value, bottom), top) - bottom) / (top - bottom)
 
-    desc = [", ".join(_points_text(trend, decimals)) or "không có số liệu / no figures"]
+    desc = [_series_words(trend, decimals) or "không có số liệu / no figures"]
     target_words = p.trend_target_text(trend)
     if target_words:
         desc.append(f"mục tiêu kỳ {report_cycle}: {target_words[0]}")
@@ -391,19 +398,22 @@ def trend_chart(
         )
     if target is not None:
         parts.append(f'<path class="target" d="M{TREND_LEFT} {y(target):.1f}H{right}"/>')
-    # Segments: dashed where either end is a carried point, none across a missing cycle.
-    solid: list[str] = []
-    dashed: list[str] = []
+    # Segments: dashed where either end is a carried point, none across a missing cycle;
+    # consecutive segments of one kind are one run of the path.
+    paths: dict[str, list[str]] = {"reported": [], "carried": []}
+    last: tuple[str, int] | None = None
     for n in range(len(cycles) - 1):
         a, b = trend.points[n], trend.points[n + 1]
         if a is None or b is None or a.value is None or b.value is None:
             continue
-        segment = f"M{x(n):.1f} {y(a.value):.1f}L{x(n + 1):.1f} {y(b.value):.1f}"
-        (dashed if a.carried or b.carried else solid).append(segment)
-    if solid:
-        parts.append(f'<path class="line reported" d="{"".join(solid)}"/>')
-    if dashed:
-        parts.append(f'<path class="line carried" d="{"".join(dashed)}"/>')
+        kind = "carried" if a.carried or b.carried else "reported"
+        if last != (kind, n):
+            paths[kind].append(f"M{x(n):.1f} {y(a.value):.1f}")
+        paths[kind].append(f"L{x(n + 1):.1f} {y(b.value):.1f}")
+        last = (kind, n + 1)
+    for kind, d in paths.items():
+        if d:
+            parts.append(f'<path class="line {kind}" d="{"".join(d)}"/>')
     for n, point in enumerate(trend.points):
         if point is None or point.value is None:
             continue

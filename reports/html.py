@@ -254,27 +254,24 @@ def _trends(report: ReportData) -> dict[str, Any] | None:
             if point is None or point.value is None:
                 cells.append({"text": "–", "marks": "", "cls": " ".join([*cls, "na"]), "title": ""})
                 continue
-            marks, words = "", []
+            marks = ""
             if point.carried:
                 marks += p.CARRIED_MARK
                 cls.append("carried")
-                words.append(p.both(p.CARRIED))
             if point.includes_divided_commune:
                 marks += p.DIVIDED_MARK
-                cls.append("divided")
-                words.append(p.both(p.DIVIDED))
-            coverage = (
-                f"{p.vi_count(point.communes_included)}/{p.vi_count(point.communes_in_force)} xã"
-                " / communes"
-                if point.communes_in_force
-                else ""
-            )
             cells.append(
                 {
                     "text": p.vi_value(point.value, trend.unit, decimals),
                     "marks": marks,
                     "cls": " ".join(cls),
-                    "title": "; ".join([*words, coverage] if coverage else words),
+                    # coverage, on hover (the marks are explained in the caption)
+                    "title": (
+                        f"{p.vi_count(point.communes_included)}/"
+                        f"{p.vi_count(point.communes_in_force)} xã"
+                        if point.communes_in_force
+                        else ""
+                    ),
                 }
             )
         target = p.trend_target_text(trend)
