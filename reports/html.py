@@ -137,7 +137,19 @@ def _context(report: ReportData) -> dict[str, Any]:
         "hierarchy": p.hierarchy_label(report.unit.hierarchy),
         "summary": _summary(report),
         "indicators": _indicators(report),
-        "plans": sorted({i.plan_id for i in report.indicators if i.plan_id}),
+        "target_origins": p.target_origins(report.indicators),
+        "national_targets": any(i.target_source == "national" for i in report.indicators),
+        "target_wordings": [
+            {
+                "code": i.indicator_code,
+                "origin": p.target_origin(i),
+                "text": i.target_text,
+                "note_vi": i.target_note_vi,
+                "note_en": i.target_note_en,
+            }
+            for i in report.indicators
+            if p.needs_wording(i)
+        ],
         "indicator_charts": _indicator_charts(report),
         "trends": _trends(report),
         "rate_chart": _rate_chart(report),
@@ -195,7 +207,8 @@ def _indicators(report: ReportData) -> list[dict[str, Any]]:
                     else "–"
                 ),
                 "coverage_pct": p.vi_percent(ind.coverage_pct, 0),
-                "plan": ind.plan_id or "",
+                "origin": p.target_origin(ind),
+                "wording": ind.target_text or "",
                 "finding_ids": ind.finding_ids,
             }
         )

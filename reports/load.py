@@ -81,7 +81,8 @@ INPUTS: dict[str, MartInput] = {
         "fct_indicator_values",
         columns(
             "unit_level unit_code indicator_code numerator denominator value communes_included"
-            " communes_in_force coverage_pct plan_id target_comparator target_value"
+            " communes_in_force coverage_pct target_source plan_id target_year target_scope"
+            " target_comparator target_value target_text target_note_vi target_note_en"
             " target_status previous_value value_change"
         ),
         "cycle = ?",
@@ -530,6 +531,12 @@ class ReportBuilder:
                     finding_ids=tuple(
                         f.finding_id for f in findings if indicator in affects[f.finding_id]
                     ),
+                    target_source=v.get("target_source"),
+                    target_year=_opt_int(v.get("target_year")),
+                    target_scope=v.get("target_scope"),
+                    target_text=v.get("target_text"),
+                    target_note_vi=v.get("target_note_vi"),
+                    target_note_en=v.get("target_note_en"),
                 )
             )
         return rows
@@ -555,6 +562,9 @@ class ReportBuilder:
                     target_comparator=row.target_comparator,
                     target_value=row.target_value,
                     plan_id=row.plan_id,
+                    target_source=row.target_source,
+                    target_year=row.target_year,
+                    target_scope=row.target_scope,
                 )
             )
         changes = []

@@ -43,7 +43,8 @@ class UnitInfo:
 
 @dataclass(frozen=True)
 class IndicatorRow:
-    """One indicator of the reported unit, against its plan target."""
+    """One indicator of the reported unit, against its target (its plan's or the national
+    milestone)."""
 
     indicator_code: str
     name_vi: str
@@ -67,6 +68,17 @@ class IndicatorRow:
     """Change since the previous comparable cycle, in the indicator's own unit."""
     finding_ids: tuple[str, ...] = ()
     """Findings (ids in `ReportData.findings`) that touch this figure."""
+    target_source: str | None = None
+    """`plan` (the unit's plan: `plan_id`) or `national` (the programme's milestone
+    `target_year`); None when no target applies."""
+    target_year: int | None = None
+    target_scope: str | None = None
+    """`all`, `rural`, `urban`, or `rural, urban` for a unit judged on each area (CT04c)."""
+    target_text: str | None = None
+    """The plan's or the decision's wording of the target (Vietnamese)."""
+    target_note_vi: str | None = None
+    """Where the national target's indicator differs from this one (CT12)."""
+    target_note_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,10 @@ class IndicatorTrend:
     target_comparator: str | None
     target_value: float | None
     plan_id: str | None
+    target_source: str | None = None
+    """`plan` or `national` (see `IndicatorRow`)."""
+    target_year: int | None = None
+    target_scope: str | None = None
 
 
 @dataclass(frozen=True)

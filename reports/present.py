@@ -67,7 +67,7 @@ TITLE: Pair = (
 )
 SECTIONS: dict[str, Pair] = {
     "summary": ("Tổng quan", "Summary"),
-    "indicators": ("Chỉ tiêu so với mục tiêu kế hoạch", "Indicators against plan targets"),
+    "indicators": ("Chỉ tiêu so với mục tiêu", "Indicators against targets"),
     "charts": ("Biểu đồ", "Charts"),
     "trends": ("Xu hướng", "Trends"),
     "rates": ("Tỷ lệ báo cáo", "Reporting rates"),
@@ -98,7 +98,8 @@ COLUMNS: dict[str, Pair] = {
     "included": ("Số xã có số liệu", "Communes reporting"),
     "in_force": ("Số xã", "Communes"),
     "coverage": ("Độ bao phủ", "Coverage"),
-    "plan": ("Kế hoạch", "Plan"),
+    "plan": ("Mục tiêu theo", "Target from"),
+    "wording": ("Diễn giải mục tiêu", "Target as worded"),
     "findings": ("⚠ Phát hiện", "⚠ Findings"),
     "reporter": ("Đơn vị báo cáo", "Reporter"),
     "kind": ("Loại", "Kind"),
@@ -245,6 +246,8 @@ class Targeted(Protocol):
     def target_comparator(self) -> str | None: ...
     @property
     def target_value(self) -> float | None: ...
+    @property
+    def target_scope(self) -> str | None: ...
 
 
 def level_target(comparator: str | None, value: float | None) -> float | None:
@@ -253,7 +256,7 @@ def level_target(comparator: str | None, value: float | None) -> float | None:
 
 
 def target_text(row: Targeted) -> Pair:
-    """The plan's target as words: ('≥ 95,0%', '≥ 95.0%'), ('giảm ≥ 2%/năm', 'fall ≥ 2%/yr')."""
+    """The target as words: ('≥ 95,0%', '≥ 95.0%'), ('giảm ≥ 2%/năm', 'fall ≥ 2%/yr')."""
     comparator, target = row.target_comparator, row.target_value
     if not comparator:
         return ("–", "–")
@@ -261,6 +264,10 @@ def target_text(row: Targeted) -> Pair:
     if comparator in COMPARATOR_SYMBOL and target is not None:
         text = f"{COMPARATOR_SYMBOL[comparator]} {vi_value(target, row.unit, own_decimals(target))}"
         return (text, text)
+    if comparator in COMPARATOR_SYMBOL and "," in (row.target_scope or ""):
+        # one figure per area (CT04c: rural, urban), judged on each: see the wording
+        symbol = COMPARATOR_SYMBOL[comparator]
+        return (f"{symbol} theo khu vực (nông thôn, thành thị)", f"{symbol} by area (rural, urban)")
     if comparator == "decline_pct>=" and target is not None:
         pct = vi(target, 0 if target.is_integer() else 1)
         return (f"giảm ≥ {pct}%/năm", f"fall ≥ {pct}%/yr")
@@ -269,6 +276,56 @@ def target_text(row: Targeted) -> Pair:
     if comparator == "eliminate":
         return ("loại trừ", "eliminate")
     return (comparator, comparator)
+
+
+NATIONAL_DECISION: Pair = (
+    "Quyết định 23/QĐ-TTg ngày 07/01/2021 phê duyệt Chương trình hành động quốc gia vì trẻ em "
+    "giai đoạn 2021-2030",
+    "Decision 23/QĐ-TTg of 7 January 2021 approving the National Programme of Action for "
+    "Children 2021-2030",
+)
+"""Where the national milestones come from (seed national_targets)."""
+NATIONAL_RULE: Pair = (
+    f"Mốc quốc gia theo {NATIONAL_DECISION[0]}: đơn vị không có mục tiêu kế hoạch được so với "
+    "mốc năm 2025 (các năm đến 2025) hoặc 2030 (2026-2030).",
+    f"National milestones from {NATIONAL_DECISION[1]}: a unit without a plan target is judged "
+    "against the 2025 milestone (years up to 2025) or the 2030 one (2026-2030).",
+)
+
+
+class Sourced(Protocol):
+    """Where a target comes from: an indicator's row, or its series."""
+
+    @property
+    def target_source(self) -> str | None: ...
+    @property
+    def plan_id(self) -> str | None: ...
+    @property
+    def target_year(self) -> int | None: ...
+
+
+def target_origin(row: Sourced) -> Pair:
+    """Which target a row is judged against: ('Kế hoạch thanhbinh-2023', 'Plan …'),
+    ('Quốc gia 2025', 'National 2025'), or empty when none applies."""
+    if row.target_source == "plan" and row.plan_id:
+        return (f"Kế hoạch {row.plan_id}", f"Plan {row.plan_id}")
+    if row.target_source == "national" and row.target_year:
+        return (f"Quốc gia {row.target_year}", f"National {row.target_year}")
+    return ("", "")
+
+
+def target_origins(rows: Iterable[IndicatorRow]) -> list[Pair]:
+    """The targets a report's rows are judged against, plans first, each once."""
+    origins = {target_origin(r) for r in rows} - {("", "")}
+    return sorted(origins, key=lambda o: (not o[0].startswith("Kế hoạch"), o))
+
+
+def needs_wording(row: IndicatorRow) -> bool:
+    """The target reads right only in its own words: its indicator differs from this one
+    (a note, CT12), or it is judged on several area parts with their own figures (CT04c)."""
+    return bool(row.target_text) and (
+        bool(row.target_note_vi) or (row.target_value is None and "," in (row.target_scope or ""))
+    )
 
 
 # -- trends ----------------------------------------------------------------------------------------
@@ -288,8 +345,14 @@ def trend_decimals(trend: IndicatorTrend) -> int:
 
 
 def trend_target_text(trend: IndicatorTrend) -> Pair | None:
-    """The report cycle's target in words, or None without one."""
-    return target_text(trend) if trend.target_comparator else None
+    """The report cycle's target in words with where it comes from ('≥ 90% (Quốc gia 2025)'),
+    or None without one."""
+    if not trend.target_comparator:
+        return None
+    text, origin = target_text(trend), target_origin(trend)
+    if not origin[0]:
+        return text
+    return (f"{text[0]} ({origin[0]})", f"{text[1]} ({origin[1]})")
 
 
 def cycle_label(cycle: str) -> str:

@@ -261,6 +261,7 @@ INDICATOR_COLUMNS = [
     "coverage",
     "plan",
     "findings",
+    "wording",
 ]
 
 
@@ -276,7 +277,7 @@ def _write_indicators(
         10: f"Kỳ trước {report.previous_cycle}\nPrevious {report.previous_cycle}",
     }
     _headers(ws, f, top, INDICATOR_COLUMNS, overrides)
-    widths = [8, 48, 40, 9, 12, 12, 11, 9, 11, 19, 12, 10, 10, 8, 10, 16, 11]
+    widths = [8, 48, 40, 9, 12, 12, 11, 9, 11, 19, 12, 10, 10, 8, 10, 22, 11, 60]
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     findings = report.findings_by_id()
@@ -308,9 +309,13 @@ def _write_indicators(
         _number(ws, row, 12, ind.communes_included, f.count)
         _number(ws, row, 13, ind.communes_in_force, f.count)
         _number(ws, row, 14, ind.coverage_pct, f.percent)
-        if ind.plan_id:
-            ws.write_string(row, 15, ind.plan_id)
+        origin = p.target_origin(ind)
+        if origin[0]:
+            ws.write_string(row, 15, p.both(origin))
         _flag_link(ws, row, 16, ind.finding_ids, finding_rows, f, findings)
+        if ind.target_text:
+            note = f" — {ind.target_note_vi} / {ind.target_note_en}" if ind.target_note_vi else ""
+            ws.write_string(row, 17, f"{ind.target_text}{note}")
     _status_formats(ws, f, top + 1, row, 9, p.STATUS)
     ws.freeze_panes(top + 1, 2)
     ws.autofilter(top, 0, max(row, top + 1), len(INDICATOR_COLUMNS) - 1)
@@ -322,6 +327,17 @@ def _write_indicators(
         "the indicator's unit (percentage points for %).",
         f(italic=True),
     )
+    notes = []
+    if any(ind.target_source == "national" for ind in report.indicators):
+        notes.append(p.both(p.NATIONAL_RULE, " / "))
+    notes += [
+        f"{ind.indicator_code} — {p.both(p.target_origin(ind))}: “{ind.target_text}”"
+        + (f". {ind.target_note_vi}. / {ind.target_note_en}." if ind.target_note_vi else "")
+        for ind in report.indicators
+        if p.needs_wording(ind)
+    ]
+    for n, text in enumerate(notes):
+        ws.write_string(row + 3 + n, 0, text, f(italic=True))
 
 
 def _number(ws: Worksheet, row: int, col: int, value: float | int | None, fmt: Format) -> None:

@@ -389,27 +389,56 @@ def _carried(
 
 
 def _targets(out: pd.DataFrame, cycle: Cycle) -> None:
-    """Thanh Bình's 2023 targets applied to every district (or province after the reform)."""
-    targets = seed_frame("plan_targets.csv")
-    targets = targets[
-        (targets["plan_id"] == "thanhbinh-2023")
-        & (targets["scope"] == "all")
-        & targets["comparator"].isin([">=", ">", "<=", "<", "="])
-    ]
-    by_code = targets.set_index("indicator_code")
+    """Thanh Bình's 2023 targets applied to every district (or province after the reform), and
+    the national milestone the cycle's year leads up to (seed national_targets) to the units
+    above them: the province before the reform, and the country. Level comparators on `all`
+    communes only (what the reports draw); the warehouse judges the rest."""
     level = "district" if cycle.has_districts else "province"
-    on_level = (out["unit_level"] == level) & out["indicator_code"].isin(by_code.index)
+    out["target_source"] = None
     out["plan_id"] = None
+    out["target_year"] = np.nan
+    out["target_scope"] = None
     out["target_comparator"] = None
     out["target_value"] = np.nan
+    out["target_text"] = None
+    out["target_note_vi"] = None
+    out["target_note_en"] = None
     out["target_status"] = "no_target"
-    out.loc[on_level, "plan_id"] = "thanhbinh-2023"
-    out.loc[on_level, "target_comparator"] = out.loc[on_level, "indicator_code"].map(
-        by_code["comparator"]
+    plan = seed_frame("plan_targets.csv")
+    plan = plan[plan["plan_id"] == "thanhbinh-2023"].assign(
+        target_source="plan", note_vi="", note_en="", plan_id="thanhbinh-2023", year="2023"
     )
-    out.loc[on_level, "target_value"] = out.loc[on_level, "indicator_code"].map(
-        by_code["target_value"].astype(float)
+    _apply_targets(out, cycle, out["unit_level"] == level, plan)
+    national = seed_frame("national_targets.csv").rename(columns={"source_excerpt": "target_text"})
+    milestone = min(int(y) for y in national["year"] if int(y) >= cycle.year)
+    national = national[national["year"] == str(milestone)].assign(
+        target_source="national", plan_id=None
     )
+    above = ["province", "country"] if level == "district" else ["country"]
+    _apply_targets(out, cycle, out["unit_level"].isin(above), national)
+
+
+def _apply_targets(
+    out: pd.DataFrame, cycle: Cycle, units: pd.Series, targets: pd.DataFrame
+) -> None:
+    targets = targets[
+        (targets["scope"] == "all") & targets["comparator"].isin([">=", ">", "<=", "<", "="])
+    ]
+    by_code = targets.set_index("indicator_code")
+    on_level = units & out["indicator_code"].isin(by_code.index)
+    codes = out.loc[on_level, "indicator_code"]
+    for column, seed_column in (
+        ("target_source", "target_source"),
+        ("plan_id", "plan_id"),
+        ("target_comparator", "comparator"),
+        ("target_text", "target_text"),
+        ("target_note_vi", "note_vi"),
+        ("target_note_en", "note_en"),
+    ):
+        out.loc[on_level, column] = codes.map(by_code[seed_column].replace("", None))
+    out.loc[on_level, "target_year"] = codes.map(by_code["year"].astype(float))
+    out.loc[on_level, "target_scope"] = "all"
+    out.loc[on_level, "target_value"] = codes.map(by_code["target_value"].astype(float))
     ops = {
         ">=": np.greater_equal,
         ">": np.greater,

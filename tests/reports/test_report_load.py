@@ -201,7 +201,14 @@ def test_the_country_report_shows_the_marts_country_rows(tmp_path: Path) -> None
                 before["numerator"].sum() / before["denominator"].sum() * factor
             )
         assert ind.communes_in_force == now["communes_in_force"].sum()
-        assert ind.target_status == "no_target"
+    # the country has no plan: the national 2025 milestone, as the mart judged it
+    country_rows = values[(values["unit_level"] == "country") & (values["cycle"] == CYCLE.id)]
+    by_code = country_rows.set_index("indicator_code")
+    for ind in country.indicators:
+        assert ind.target_status == by_code.loc[ind.indicator_code, "target_status"]
+        if ind.target_status in ("met", "not_met"):
+            assert (ind.target_source, ind.target_year, ind.plan_id) == ("national", 2025, None)
+    assert {"met", "not_met"} <= {i.target_status for i in country.indicators}
     assert [b.unit_code for b in country.breakdown] == ["48", "58"]
     own = country.own_rates["all"]
     status = two.frames["fct_return_status"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from report_support import CYCLE, POST_CYCLE, Planted, settings_for
+from report_support import CYCLE, POST_CYCLE, Planted, report_path, settings_for
 
 from core.cycles import Cycle
 from reports import render
@@ -209,3 +209,61 @@ def test_a_changed_renderer_or_a_lost_file_renders_again(
     third = write_reports(settings, CYCLE)
     assert third.unchanged == 0
     assert rewritten(third, mtimes) == {p.name for p in third.files}
+
+
+def test_the_country_report_shows_national_milestones_met_or_not(
+    rendered: ReportSummary, warehouse: Path
+) -> None:
+    """The country (no plan of its own) is judged against the national 2025 milestone: each
+    row says so, met / not met as the mart says, the summary counts follow, and CT12 shows the
+    decision's narrower wording; in the page and the workbook alike."""
+    import re
+
+    import openpyxl
+
+    from reports import present as p
+    from reports.load import load_report
+    from reports.xlsx import SHEETS
+
+    report = load_report(str(warehouse), CYCLE, "country", "VN")
+    judged = [i for i in report.indicators if i.target_status in ("met", "not_met")]
+    assert {i.target_status for i in judged} == {"met", "not_met"}
+    assert {p.target_origin(i) for i in judged} == {("Quốc gia 2025", "National 2025")}
+    ct12 = next(i for i in report.indicators if i.indicator_code == "CT12")
+    assert ct12.target_note_vi and "thiên tai" in (ct12.target_text or "")
+
+    html = report_path(rendered, "country", "VN", "html").read_text(encoding="utf-8")
+    for ind in judged:
+        row = re.search(rf'<tr id="ind-{ind.indicator_code}".*?</tr>', html, re.S)
+        assert row, ind.indicator_code
+        assert f'data-status="{ind.target_status}"' in row.group(0)
+        assert "Quốc gia 2025" in row.group(0) and "National 2025" in row.group(0)
+    no_target = report.status_counts()["no_target"]
+    assert no_target < 34
+    assert f"/ No target</span></span><strong>{no_target}</strong>" in html
+    wording = re.search(r'<li data-indicator="CT12">(.*?)</li>', html, re.S)
+    assert wording and ct12.target_text in wording.group(1)
+    assert ct12.target_note_vi in wording.group(1) and (ct12.target_note_en or "") in html
+    assert "23/QĐ-TTg" in html
+
+    wb = openpyxl.load_workbook(report_path(rendered, "country", "VN", "xlsx"))
+    ws = wb[SHEETS["indicators"]]
+    top = next(r[0].row for r in ws.iter_rows(min_col=1, max_col=1) if r[0].value == "Mã\nCode")
+    headers = [c.value for c in ws[top]]
+    cells = {
+        r[0].value: r for r in ws.iter_rows(min_row=top + 1, max_row=top + len(report.indicators))
+    }
+    origin = headers.index("Mục tiêu theo\nTarget from")
+    status = headers.index("Tình trạng\nStatus")
+    words = headers.index("Diễn giải mục tiêu\nTarget as worded")
+    for ind in judged:
+        assert cells[ind.indicator_code][origin].value == "Quốc gia 2025 / National 2025"
+        assert cells[ind.indicator_code][status].value == p.both(p.STATUS[ind.target_status])
+    assert ct12.target_note_vi in cells["CT12"][words].value
+    summary = wb[SHEETS["summary"]]
+    counted = {
+        r[0].value: r[1].value
+        for r in summary.iter_rows(max_col=2)
+        if r[0].value in {p.both(p.STATUS[s]) for s in p.STATUS}
+    }
+    assert counted[p.both(p.STATUS["no_target"])] == no_target

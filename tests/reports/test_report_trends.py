@@ -90,16 +90,30 @@ def test_a_post_reform_province_shows_its_carried_2024_point_and_the_reform_mark
     row = next(r for r in table if r[0] == "CT02")
     value = p.vi_value(carried["value"], "%", 1)
     assert row[4] == f"{value} {p.CARRIED_MARK}{p.DIVIDED_MARK}"
-    assert row[-1] == "≥ 90%"
+    assert row[-1] == "≥ 90% (Kế hoạch thanhbinh-2023)"  # the plan's, as the row says
     assert '<td class="num reform-start"' in province_html  # the 2025-Y column
 
 
-def test_the_country_series_crosses_the_reform_as_one_unit(trend_rendered: ReportSummary) -> None:
+def test_the_country_series_crosses_the_reform_against_the_national_target(
+    trend_warehouse: Path, trend_rendered: ReportSummary
+) -> None:
     html = report_path(trend_rendered, "country", "VN", "html").read_text(encoding="utf-8")
     svg = svg_of(html, "trend-CT02")
     assert re.findall(r'data-cycle="([^"]+)"', svg) == [c.id for c in TREND_CYCLES]
     assert 'class="pt carried"' not in svg  # its own rows in each hierarchy
     assert 'data-after="2024-Y" data-before="2025-Y"' in svg
+    # the country has no plan: the national milestone of 2025 is its target line
+    report = ReportBuilder(load_cycle(str(trend_warehouse), POST)).build("country", "VN")
+    national = [
+        t
+        for t in report.trends
+        if t.target_source == "national" and p.level_target(t.target_comparator, t.target_value)
+    ]
+    assert national
+    for trend in national:
+        svg = svg_of(html, f"trend-{trend.indicator_code}")
+        assert '<path class="target"' in svg
+        assert "(Quốc gia 2025)" in svg
 
 
 def test_a_pre_reform_report_shows_its_own_cycles_up_to_its_cycle(
@@ -141,7 +155,7 @@ def test_screen_readers_get_the_series_in_words(province_html: str) -> None:
         rf"{p.AS_REPORTED[0]}: 2025-Y [0-9,]+% \(\*: {p.DIVIDED[0]}\); .*",
         words,
     ), words
-    assert "mục tiêu kỳ 2025-Y: ≥ 90%" in words
+    assert "mục tiêu kỳ 2025-Y: ≥ 90% (Kế hoạch thanhbinh-2023)" in words
     assert "đổi hệ thống hành chính giữa 2024-Y và 2025-Y" in words
     # the legend's swatches are decoration: hidden from screen readers, their words beside
     legend = re.search(r'<ul class="trend-legend">.*?</ul>', province_html, re.S)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.cycles import Cycle
+from core.hierarchies import read_seed
 from core.reference import Reference
 from core.settings import Settings
 from tests.transform.conftest import read
@@ -203,6 +204,63 @@ def recompute_indicator_values(
 ) -> pd.DataFrame:
     parts = commune_parts(current_figures(settings), expected, ref)
     return with_history(roll_up(parts, ref), parts, ref)
+
+
+def national_statuses(
+    settings: Settings, expected: dict[str, list[str]], ref: Reference
+) -> pd.DataFrame:
+    """The status of every district, province and country row against the national milestone
+    its cycle's year leads up to (domain README, "Rules for targets"), as KEY + target_year +
+    target_status: `interim` on half-year cycles; a unit judged on each area part where the
+    decision sets rural and urban figures (CT04c): met when every part is, not met when any
+    part is not. Rows of units with a plan target are left to the caller."""
+    milestones = pd.DataFrame(read_seed("national_targets.csv"))
+    milestones["year"] = milestones["year"].astype(int)
+    milestones["target_value"] = milestones["target_value"].astype(float)
+    parts = commune_parts(current_figures(settings), expected, ref)
+    values = with_history(roll_up(parts, ref), parts, ref).set_index(KEY)
+    area_values = {
+        area: roll_up(rows, ref).set_index(KEY)["value"]
+        for area, rows in parts.groupby("area_type")
+    }
+    years = sorted(set(milestones["year"]))
+    out = []
+    for key, row in values.iterrows():
+        cycle = Cycle.parse(str(key[0]))
+        later = [y for y in years if y >= cycle.year]
+        if not later:
+            continue
+        targets = milestones[
+            (milestones["year"] == later[0]) & (milestones["indicator_code"] == key[3])
+        ]
+        if targets.empty:
+            continue
+        if cycle.kind != "Y":
+            out.append((*key, later[0], "interim"))
+            continue
+        statuses = []
+        for target in targets.itertuples():
+            if target.scope == "all":
+                value = row["value"]
+            elif key in area_values[target.scope].index:
+                value = area_values[target.scope][key]
+            else:
+                continue  # no commune of that area type in the unit
+            statuses.append(
+                judge(
+                    target.comparator,
+                    target.target_value,
+                    value,
+                    row["numerator"],
+                    row["compared_value"],
+                    row["compared_previous_value"],
+                )
+            )
+        status = (
+            "not_met" if "not_met" in statuses else "unknown" if "unknown" in statuses else "met"
+        )
+        out.append((*key, later[0], status))
+    return pd.DataFrame(out, columns=[*KEY, "target_year", "target_status"])
 
 
 def judge(

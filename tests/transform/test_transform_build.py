@@ -32,9 +32,9 @@ MARTS = (
 
 def test_build_passes_with_every_test(built: BuiltWarehouse) -> None:
     summary = built.summary
-    assert summary.models_built == 43
-    assert summary.seeds_loaded == 7
-    assert summary.unit_tests_passed == 14
+    assert summary.models_built == 44
+    assert summary.seeds_loaded == 8
+    assert summary.unit_tests_passed == 16
     assert summary.tests_passed >= 80
     assert summary.cycles_rebuilt == [] and summary.full_refresh
 
@@ -153,10 +153,11 @@ def test_targets_apply_to_the_plans_district_and_communes(built: BuiltWarehouse)
         built.settings,
         """
         select cycle, unit_level, unit_code, district_code, indicator_code, target_status,
-               plan_id, target_scope, previous_value
+               target_source, plan_id, target_year, target_scope, previous_value
         from marts.fct_indicator_values""",
     )
     planned = values[values["plan_id"].notna()]
+    assert (planned["target_source"] == "plan").all() and (planned["target_year"] == 2023).all()
     assert set(planned["plan_id"]) == {"thanhbinh-2023"}
     assert set(planned["cycle"]) == {"2023-H1", "2023-Y"}
     assert set(planned["district_code"]) == {"874"}
@@ -166,7 +167,17 @@ def test_targets_apply_to_the_plans_district_and_communes(built: BuiltWarehouse)
         "not_met",
         "unknown",
     }
-    assert set(values.loc[values["plan_id"].isna(), "target_status"]) == {"no_target"}
+    # elsewhere the national 2025 milestone, but for the indicators it sets no 2025 figure for
+    others = values[values["plan_id"].isna()]
+    untargeted = others[others["target_status"] == "no_target"]
+    assert set(untargeted["indicator_code"]) == {"CT05b", "CT06"}
+    assert untargeted["target_source"].isna().all()
+    national = others[others["target_status"] != "no_target"]
+    assert (national["target_source"] == "national").all()
+    assert (national["target_year"] == 2025).all()
+    assert set(national["unit_level"]) == {"commune", "district", "province", "country"}
+    # Thanh Bình's communes keep their plan's targets: none is judged against the nation's
+    assert national.loc[national["cycle"].str.startswith("2023"), "district_code"].ne("874").all()
     ct04c = planned[(planned["indicator_code"] == "CT04c") & (planned["cycle"] == "2023-Y")]
     assert set(ct04c.loc[ct04c["unit_level"] == "district", "target_scope"]) == {"rural, urban"}
     assert set(ct04c.loc[ct04c["unit_level"] == "commune", "target_scope"]) == {"rural", "urban"}

@@ -13,7 +13,12 @@ from core.reference import reference
 from cycle.transform import run_transform
 from ingest.pipeline import ingest_cycle
 from tests.transform.conftest import BuiltWarehouse, read
-from tests.transform.recompute import KEY, assert_same_values, recompute_indicator_values
+from tests.transform.recompute import (
+    KEY,
+    assert_same_values,
+    national_statuses,
+    recompute_indicator_values,
+)
 
 pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
 
@@ -116,6 +121,18 @@ def test_a_late_return_rebuilds_its_cycle_and_the_next(built_copy: BuiltWarehous
             "compared_previous_value",
         ],
     )
+    # and every target judged on them (the national milestones of the provinces and the
+    # country, whose values the late commune changed)
+    statuses = national_statuses(settings, generated.expected_reporters, reference())
+    judged = read(
+        settings,
+        f"select {', '.join(KEY)}, target_status from marts.fct_indicator_values "
+        "where unit_level in ('district', 'province', 'country') and target_source = 'national'",
+    )
+    merged = judged.merge(statuses, on=KEY, how="left", suffixes=("", "_recomputed"))
+    assert len(merged) > 1000
+    differing = merged[merged["target_status"] != merged["target_status_recomputed"]]
+    assert differing.empty, differing.head(20).to_string()
     after = read(
         settings,
         "select * from marts.fct_indicator_values where cycle = '2022-Y' "

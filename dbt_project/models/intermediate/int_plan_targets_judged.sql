@@ -1,10 +1,13 @@
-{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail') }}
--- Each unit's plan target for an indicator, judged. A unit with several scoped targets (a
--- district under CT04c: one target for rural communes, one for urban) is judged on each: the
--- aggregate of its rural communes against the rural target, of its urban communes against the
--- urban one (an area with no communes in force is skipped); it meets the target when every
--- part is met, misses it when any part is missed, else is unknown. Half-year cycles are
--- `interim`: targets are judged on annual cycles (`is_annual`, carried by the applied targets).
+{{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='fail', meta={'rebuild_by_province': true}) }}
+-- Each unit's target for an indicator (its plan's or the national milestone:
+-- int_plan_targets_applied), judged. A unit above the communes with several scoped targets (a
+-- district, province or the country under CT04c: one target for rural communes, one for urban)
+-- is judged on each: the aggregate of its rural communes against the rural target, of its urban
+-- communes against the urban one (an area with no communes in force is skipped); it meets the
+-- target when every part is met, misses it when any part is missed, else is unknown. Half-year
+-- cycles are `interim`: targets are judged on annual cycles (`is_annual`, carried by the
+-- applied targets). The country's rows are judged on its value summed from every province of
+-- the cycle, as in fct_indicator_values (macros/country.sql).
 with
 
 indicators as (
@@ -16,14 +19,40 @@ indicators as (
 targets as (
 
     select * from {{ ref('int_plan_targets_applied') }}
+    where
+        ({{ cycle_filter('cycle', province_column='province_code') }})
+        or (unit_level = 'country' and {{ cycle_filter('cycle') }})
+
+),
+
+rolled_up as (
+
+    select * from {{ ref('int_indicator_values_rolled_up') }}
     where {{ cycle_filter('cycle') }}
 
 ),
 
+province_values as (
+
+    -- every province of the cycle: the country's value sums them all
+    select * from rolled_up where unit_level = 'province'
+
+),
+
+country_values as (
+
+    {{ country_indicator_values('province_values', 'indicators') }}
+
+),
+
+{%- set value_columns = 'cycle, unit_level, unit_code, indicator_code, numerator, value, compared_value, compared_previous_value' %}
+
 indicator_values as (
 
-    select * from {{ ref('int_indicator_values_rolled_up') }}
-    where {{ cycle_filter('cycle') }}
+    select {{ value_columns }} from rolled_up
+    where {{ province_filter('province_code') }}
+    union all
+    select {{ value_columns }} from country_values
 
 ),
 
@@ -34,31 +63,42 @@ parts as (
 
 ),
 
-area_parts as (
+area_indicators as (
 
-    -- the communes of a district by area type, for the district's area-scoped targets
-    select
-        targets.cycle,
-        targets.unit_level,
-        targets.unit_code,
-        targets.indicator_code,
-        targets.target_scope,
-        {{ dbt.cast('sum(parts.numerator)', dbt.type_bigint()) }} as numerator,
-        {{ dbt.cast('sum(parts.denominator)', dbt.type_bigint()) }} as denominator
+    select distinct
+        cycle,
+        indicator_code
 
     from targets
-    inner join parts
-        on targets.cycle = parts.cycle
-        and targets.unit_code = parts.district_code
-        and targets.indicator_code = parts.indicator_code
-        and targets.target_scope = parts.area_type
-    where targets.unit_level = 'district' and targets.target_scope <> 'all'
-    group by
-        targets.cycle,
-        targets.unit_level,
-        targets.unit_code,
-        targets.indicator_code,
-        targets.target_scope
+    where target_scope <> 'all'
+
+),
+
+area_communes as (
+
+    -- the communes' parts of the indicators with area-scoped targets (whole cycles: the
+    -- country's parts are every province's)
+    select parts.*
+
+    from parts
+    inner join area_indicators
+        on parts.cycle = area_indicators.cycle
+        and parts.indicator_code = area_indicators.indicator_code
+
+),
+
+-- the communes of each district, province and the country by area type
+area_parts as (
+
+    {{ roll_up_levels(
+        'area_communes',
+        keys=['indicator_code', 'area_type'],
+        aggregates={
+            'numerator': dbt.cast('sum(numerator)', dbt.type_bigint()),
+            'denominator': dbt.cast('sum(denominator)', dbt.type_bigint()),
+        },
+        levels=['district', 'province', 'country'],
+    ) }}
 
 ),
 
@@ -88,9 +128,9 @@ components as (
         and targets.unit_level = area_parts.unit_level
         and targets.unit_code = area_parts.unit_code
         and targets.indicator_code = area_parts.indicator_code
-        and targets.target_scope = area_parts.target_scope
-    -- a district's area-scoped target with no commune of that area type does not apply
-    where not (targets.unit_level = 'district' and targets.target_scope <> 'all' and area_parts.unit_code is null)
+        and targets.target_scope = area_parts.area_type
+    -- an area-scoped target of a unit with no commune of that area type does not apply
+    where not (targets.unit_level <> 'commune' and targets.target_scope <> 'all' and area_parts.unit_code is null)
 
 ),
 
@@ -115,17 +155,25 @@ combined as (
         is_annual,
         unit_level,
         unit_code,
+        province_code,
         indicator_code,
+        max(target_source) as target_source,
         max(plan_id) as plan_id,
+        max(target_year) as target_year,
         {{ dbt.listagg('target_scope', "', '", 'order by target_scope') }} as target_scope,
         case when min(target_comparator) = max(target_comparator) then max(target_comparator) end as target_comparator,
         case when count(*) = 1 then max(target_value) end as target_value,
-        {{ dbt.listagg('target_text', "' | '", 'order by target_scope') }} as target_text,
+        -- the decision words CT04c's two parts in one sentence: kept once
+        case when min(target_text) = max(target_text) then max(target_text)
+            else {{ dbt.listagg('target_text', "' | '", 'order by target_scope') }}
+        end as target_text,
+        max(target_note_vi) as target_note_vi,
+        max(target_note_en) as target_note_en,
         sum(case when component_status = 'not_met' then 1 else 0 end) as parts_not_met,
         sum(case when component_status = 'unknown' then 1 else 0 end) as parts_unknown
 
     from judged
-    group by cycle, hierarchy, is_annual, unit_level, unit_code, indicator_code
+    group by cycle, hierarchy, is_annual, unit_level, unit_code, province_code, indicator_code
 
 ),
 
@@ -136,12 +184,17 @@ final as (
         combined.hierarchy,
         combined.unit_level,
         combined.unit_code,
+        combined.province_code,
         combined.indicator_code,
+        combined.target_source,
         combined.plan_id,
+        combined.target_year,
         combined.target_scope,
         combined.target_comparator,
         combined.target_value,
         combined.target_text,
+        combined.target_note_vi,
+        combined.target_note_en,
         case
             when not combined.is_annual then 'interim'
             when combined.parts_not_met > 0 then 'not_met'

@@ -1,8 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='append_new_columns', meta={'rebuild_by_province': true}) }}
 -- Indicator values of every unit in force (and in scope) in a cycle, like for like, with their
--- coverage, the plan target and its status, and the previous comparable cycle (across a
--- reform: the previous cycle's figures carried onto this hierarchy's units,
--- int_indicator_values_carried); and of the
+-- coverage, the target that applies (the unit's plan's, else the national milestone) and its
+-- status, and the previous comparable cycle (across a reform: the previous cycle's figures
+-- carried onto this hierarchy's units, int_indicator_values_carried); and of the
 -- country, summed from every province of the cycle (whichever provinces this run rebuilds:
 -- the country rows are replaced whole, see macros/incremental_replace_cycles.sql).
 with
@@ -27,50 +27,10 @@ province_values as (
 
 ),
 
-country_sums as (
-
-    {{ roll_up_levels(
-        'province_values',
-        keys=['indicator_code'],
-        aggregates={
-            'numerator': dbt.cast('sum(numerator)', dbt.type_bigint()),
-            'denominator': dbt.cast('sum(denominator)', dbt.type_bigint()),
-            'communes_included': 'sum(communes_included)',
-            'communes_in_force': 'sum(communes_in_force)',
-            'communes_compared': 'sum(communes_compared)',
-            'compared_numerator': dbt.cast('sum(compared_numerator)', dbt.type_bigint()),
-            'compared_denominator': dbt.cast('sum(compared_denominator)', dbt.type_bigint()),
-            'previous_numerator': dbt.cast('sum(previous_numerator)', dbt.type_bigint()),
-            'previous_denominator': dbt.cast('sum(previous_denominator)', dbt.type_bigint()),
-        },
-        levels=['country'],
-    ) }}
-
-),
-
 country_values as (
 
-    -- the same like-for-like value as every other unit's (int_indicator_values_rolled_up)
-    select
-        country_sums.cycle,
-        country_sums.hierarchy,
-        country_sums.unit_level,
-        country_sums.unit_code,
-        country_sums.district_code,
-        country_sums.province_code,
-        country_sums.indicator_code,
-        country_sums.numerator,
-        country_sums.denominator,
-        {{ indicator_value('indicators.aggregation', 'country_sums.numerator', 'country_sums.denominator', 'indicators.factor') }} as value,
-        {{ dbt.cast('country_sums.communes_included', dbt.type_int()) }} as communes_included,
-        {{ dbt.cast('country_sums.communes_in_force', dbt.type_int()) }} as communes_in_force,
-        {{ dbt.cast('country_sums.communes_compared', dbt.type_int()) }} as communes_compared,
-        {{ indicator_value('indicators.aggregation', 'country_sums.compared_numerator', 'country_sums.compared_denominator', 'indicators.factor') }} as compared_value,
-        {{ indicator_value('indicators.aggregation', 'country_sums.previous_numerator', 'country_sums.previous_denominator', 'indicators.factor') }} as compared_previous_value
-
-    from country_sums
-    inner join indicators
-        on country_sums.indicator_code = indicators.indicator_code
+    -- the same like-for-like value as every other unit's (macros/country.sql)
+    {{ country_indicator_values('province_values', 'indicators') }}
 
 ),
 
@@ -136,11 +96,15 @@ final as (
         indicator_values.communes_included,
         indicator_values.communes_in_force,
         {{ ratio('indicator_values.communes_included', 'indicator_values.communes_in_force', 100) }} as coverage_pct,
+        targets.target_source,
         targets.plan_id,
+        targets.target_year,
         targets.target_scope,
         targets.target_comparator,
         targets.target_value,
         targets.target_text,
+        targets.target_note_vi,
+        targets.target_note_en,
         coalesce(targets.target_status, 'no_target') as target_status,
         cycles.previous_comparable_cycle,
         previous_values.value as previous_value,
