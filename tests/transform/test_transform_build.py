@@ -181,10 +181,10 @@ def test_targets_apply_to_the_plans_district_and_communes(built: BuiltWarehouse)
     ct04c = planned[(planned["indicator_code"] == "CT04c") & (planned["cycle"] == "2023-Y")]
     assert set(ct04c.loc[ct04c["unit_level"] == "district", "target_scope"]) == {"rural, urban"}
     assert set(ct04c.loc[ct04c["unit_level"] == "commune", "target_scope"]) == {"rural", "urban"}
-    # codes mean other units after the reform: nothing is compared across it, but the country
-    # is the same unit on both sides
+    # across the reform a unit is compared with the previous cycle carried onto it (branch
+    # reform, issue 14), and the country is the same unit on both sides
     after = values[values["cycle"] == "2025-Y"]
-    assert after.loc[after["unit_level"] != "country", "previous_value"].isna().all()
+    assert after.loc[after["unit_level"] == "province", "previous_value"].notna().any()
     assert after.loc[after["unit_level"] == "country", "previous_value"].notna().any()
     assert values.loc[values["cycle"] == "2024-Y", "previous_value"].notna().any()
 
