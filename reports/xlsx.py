@@ -622,11 +622,12 @@ def _trend_charts(
         chart.set_legend({"position": "bottom", "font": {"size": 8}})
         chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
         chart.set_size({"width": 420, "height": 300})
+        # placed by pixels from column A: the columns beside are as wide as the table needs
         ws.insert_chart(
             top + (n // per_row) * rows_per_chart,
-            1 + (n % per_row) * 4,
+            0,
             chart,
-            {"x_offset": 0 if n % per_row == 0 else 40},
+            {"x_offset": 10 + (n % per_row) * 440, "object_position": 3},
         )
     return top + -(-len(charted) // per_row) * rows_per_chart
 
