@@ -766,15 +766,16 @@ class ReportBuilder:
         marts: CycleMarts,
     ) -> dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]]:
         """Series rows by unit, indicator and cycle. The country's rows come in every
-        hierarchy: for a cycle held in several, the row in the report's hierarchy (carried
-        onto today's units) is the one shown."""
+        hierarchy (its code is the same in each): for a cycle held as reported and carried,
+        its own row as reported is shown; the country is one unit across the reform, its
+        figures are those its reports published."""
         out: dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]] = defaultdict(
             lambda: defaultdict(dict)
         )
         for r in marts.records("indicator_series"):
             rows = out[(r["unit_level"], r["unit_code"])][r["indicator_code"]]
             held = rows.get(r["cycle"])
-            if held is None or r["hierarchy"] == marts.hierarchy != held["hierarchy"]:
+            if held is None or (r["series_basis"] == "as_reported" != held["series_basis"]):
                 rows[r["cycle"]] = r
         return out
 

@@ -363,7 +363,15 @@ def _carried(
     cv["num_k"] = cv["numerator"].where(known)
     cv["den_k"] = cv["denominator"].where(known)
     cv["divided_k"] = known & (cv["old_commune_divided"] == "true")
-    g = cv.groupby(["new_province_code", "indicator_code"], as_index=False).agg(
+    # today's provinces, and the country (the same unit on both sides: carried too)
+    cv = pd.concat(
+        [
+            cv.assign(level="province"),
+            cv.assign(level="country", new_province_code=COUNTRY["unit_code"]),
+        ],
+        ignore_index=True,
+    )
+    g = cv.groupby(["level", "new_province_code", "indicator_code"], as_index=False).agg(
         numerator=("num_k", "sum"),
         denominator=("den_k", "sum"),
         communes_included=("included", "sum"),
@@ -377,9 +385,8 @@ def _carried(
     g["value"] = _value(g, g["indicator_code"].map(meta["factor"].astype(float)), g_count)
     return (
         g.drop(columns="has")
-        .rename(columns={"new_province_code": "unit_code"})
+        .rename(columns={"new_province_code": "unit_code", "level": "unit_level"})
         .assign(
-            unit_level="province",
             cycle=cycle.id,
             hierarchy=to_hierarchy,
             coverage_pct=100.0 * g["communes_included"] / g["communes_in_force"],
