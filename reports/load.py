@@ -5,8 +5,8 @@ What a cycle's reports read is declared once, in `INPUTS`: the mart, the columns
 `load_cycle` reads them and `reports.inputs` digests the same rows to tell which reports a late
 return changed. Each mart is read once per cycle into pandas; `ReportBuilder` then slices it per
 unit without touching the warehouse again, which is what lets `reports.render` write ~760
-reports from one read. A re-run that renders a few reports reads the indicator values (the one
-large mart) of their units only. The columns are those of the marts' dbt contracts
+reports from one read. A re-run that renders a few reports reads the indicator values and
+series (the large marts) of their units only. The columns are those of the marts' dbt contracts
 (`dbt_project/models/marts/_marts__models.yml`; tests/reports checks them).
 """
 
