@@ -6,6 +6,7 @@ Python steps read the same files, so there is one copy of each lookup.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,7 +14,14 @@ from functools import cache
 from typing import Literal
 
 from core.cycles import Hierarchy
-from core.hierarchies import PROJECT_ROOT, SEEDS_DIR, UnitLevel, hierarchy_version, read_seed
+from core.hierarchies import (
+    PROJECT_ROOT,
+    SEEDS_DIR,
+    UnitLevel,
+    hierarchy_version,
+    hierarchy_versions,
+    read_seed,
+)
 
 __all__ = ["PROJECT_ROOT", "SEEDS_DIR", "UnitLevel"]
 
@@ -151,6 +159,24 @@ class Reference:
 
     def units_at(self, hierarchy: Hierarchy, level: UnitLevel) -> list[AdminUnit]:
         return [u for (h, lv, _), u in self.units.items() if h == hierarchy and lv == level]
+
+    def successor_provinces(self, hierarchy: Hierarchy, province_code: str) -> frozenset[str]:
+        """The provinces of the next hierarchy version holding the successors of a province's
+        communes (seed commune_successions): where its figures are carried across a reform.
+        Empty for a version with no successor."""
+        return self._successor_provinces().get((hierarchy, province_code), frozenset())
+
+    @cache  # noqa: B019 (one Reference per process)
+    def _successor_provinces(self) -> dict[tuple[Hierarchy, str], frozenset[str]]:
+        versions = hierarchy_versions()
+        previous = {after.id: before.id for before, after in itertools.pairwise(versions)}
+        found: dict[tuple[Hierarchy, str], set[str]] = defaultdict(set)
+        for row in read_seed("commune_successions.csv"):
+            before = previous.get(row["hierarchy"])
+            old = self.commune(before, row["old_commune_code"]) if before else None
+            if before and old:
+                found[(before, old.province_code)].add(row["new_province_code"])
+        return {key: frozenset(codes) for key, codes in found.items()}
 
     def agency_level(self, hierarchy: Hierarchy) -> UnitLevel:
         """The level whose units have agencies (districts before the 2025 reform)."""

@@ -31,7 +31,7 @@ from typing import Any
 from core import ledger
 from core.cycles import Cycle
 from core.errors import UserError
-from core.reference import PROJECT_ROOT
+from core.reference import PROJECT_ROOT, reference
 from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
 
@@ -311,6 +311,7 @@ def _plan_rebuild(
         why = "no figure changed"
         return RebuildPlan([], None, received, inputs, why, up_to_date=True, record=True)
     cycles = _with_next_comparable([*changed_cycles, *unbuilt])
+    provinces = _with_successor_provinces(provinces, changed_cycles)
     if unbuilt:
         return RebuildPlan(cycles, None, received, inputs, "a cycle never built")
     if provinces is None:
@@ -323,6 +324,24 @@ def _with_next_comparable(cycles: Sequence[Cycle]) -> list[str]:
     for c in sorted(set(cycles)):
         ids += [i for i in (c.id, next_comparable(c).id) if i not in ids]
     return ids
+
+
+def _with_successor_provinces(
+    provinces: list[str] | None, cycles: Sequence[Cycle]
+) -> list[str] | None:
+    """The provinces plus, for cycles whose hierarchy has a successor version, the provinces
+    of that version their communes went to: a cycle's figures are also carried onto them
+    (int_indicator_values_carried, under the new codes), and the next comparable cycle, on the
+    other side of the reform, compares with those. One list serves every cycle rebuilt, so an
+    old code that is also a new one rebuilds both provinces: more than needed, never less."""
+    if not provinces:
+        return provinces
+    ref = reference()
+    found = set(provinces)
+    for cycle in cycles:
+        for code in provinces:
+            found |= ref.successor_provinces(cycle.hierarchy, code)
+    return sorted(found)
 
 
 def _received_files(rows: Sequence[Sequence[object]]) -> Iterator[ReceivedFile]:

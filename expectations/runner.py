@@ -19,7 +19,7 @@ import pandas as pd
 from core import ledger
 from core.cycles import Cycle
 from core.settings import Settings
-from core.values import number, text
+from core.values import is_missing, number, text
 from core.warehouse import Warehouse, WarehouseConnection
 from expectations.findings import (
     FINDING_COLUMNS,
@@ -32,7 +32,7 @@ from expectations.findings import (
     run_key,
 )
 from expectations.gx_runtime import SuiteOutcome, gx_run
-from expectations.messages import fill
+from expectations.messages import Language, fill
 from expectations.suites import SQL_TYPES, Rule, Severity, Suite, load_suites, rule_catalogue
 
 STEP = "validate"
@@ -503,11 +503,21 @@ def rule_findings(
                 "indicator_code": indicator,
                 "observed_value": observed,
                 "expected_value": fill(rule.expected, row, "en"),
-                "message_vi": fill(rule.message_vi, row, "vi"),
-                "message_en": fill(rule.message_en, row, "en"),
+                "message_vi": _with_notes(fill(rule.message_vi, row, "vi"), rule, row, "vi"),
+                "message_en": _with_notes(fill(rule.message_en, row, "en"), rule, row, "en"),
             }
         )
     return rows
+
+
+def _with_notes(message: str, rule: Rule, row: Mapping[str, Any], language: Language) -> str:
+    """The message, followed by the rule's notes whose column is true in the row."""
+    for note in rule.notes:
+        flag = row[note.column]
+        if not is_missing(flag) and bool(flag):
+            template = note.message_vi if language == "vi" else note.message_en
+            message += " " + fill(template, row, language)
+    return message
 
 
 FailingRows = dict[int, list[dict[str, Any]]]

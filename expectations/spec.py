@@ -67,6 +67,8 @@ def describe(rule: Rule) -> str:
             + ", ".join(f"`{r}`" for r in rule.suppressed_by)
             + " finding"
         )
+    for note in rule.notes:
+        text += f"; the message says so when `{note.column}`"
     return text
 
 

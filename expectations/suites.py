@@ -9,7 +9,9 @@ Each file is a GX 1.x suite (`name`, `meta`, `expectations`) plus our own `meta`
   `expected` (templates filled from the failing row), optionally `reporter_column`,
   `element_column` or `element_code`, `observed_column` (null: no observed value) and
   `suppressed_by` (rule ids whose finding on the same reporter, unit and element makes this
-  finding redundant: the office hears about a figure once).
+  finding redundant: the office hears about a figure once), and `message_notes` (a list of
+  `{"column", "message_vi", "message_en"}`: a sentence added to the messages of a failing row
+  whose boolean `column` is true, e.g. a history carried across a reform).
 
 Reading the files needs no GX import; `Suite.to_gx()` builds the GX suite when validating.
 """
@@ -60,6 +62,15 @@ class SuiteError(ValueError):
 
 
 @dataclass(frozen=True)
+class Note:
+    """A sentence added to a finding's messages when its row's boolean `column` is true."""
+
+    column: str
+    message_vi: str
+    message_en: str
+
+
+@dataclass(frozen=True)
 class Rule:
     """One expectation of a suite, with what a failing row becomes."""
 
@@ -77,6 +88,7 @@ class Rule:
     indicator_column: str | None
     observed_column: str | None
     suppressed_by: tuple[str, ...]
+    notes: tuple[Note, ...] = ()
 
     @property
     def checked_columns(self) -> tuple[str, ...]:
@@ -90,7 +102,9 @@ class Rule:
     def placeholders(self) -> tuple[str, ...]:
         """Columns the message and expected-value templates read."""
         names: list[str] = []
-        for template in (self.message_vi, self.message_en, self.expected):
+        templates = [self.message_vi, self.message_en, self.expected]
+        templates += [t for n in self.notes for t in (n.message_vi, n.message_en)]
+        for template in templates:
             names += template_fields(template)
         return tuple(dict.fromkeys(names))
 
@@ -100,6 +114,7 @@ class Rule:
         names = [*self.checked_columns, *self.placeholders, self.reporter_column]
         optional = (self.element_column, self.indicator_column, self.observed_column)
         names += [c for c in optional if c]
+        names += [n.column for n in self.notes]
         return tuple(dict.fromkeys(names))
 
 
@@ -226,6 +241,14 @@ def _parse_rule(
         indicator_column=indicator_column,
         observed_column=observed,
         suppressed_by=tuple(meta.get("suppressed_by", ())),
+        notes=tuple(
+            Note(
+                column=_require(note, "column", f"{here} message_notes"),
+                message_vi=_require(note, "message_vi", f"{here} message_notes"),
+                message_en=_require(note, "message_en", f"{here} message_notes"),
+            )
+            for note in meta.get("message_notes", ())
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from reports import present as p
-from reports.model import IndicatorRow, ReportingRateRow
+from reports.model import HierarchyChange, IndicatorRow, IndicatorTrend, ReportingRateRow
 
 WIDTH = 760
 LABEL_W = 70
@@ -255,5 +255,175 @@ def rate_chart(
         '<line x1="300" y1="-11" x2="300" y2="1" stroke="#111" stroke-dasharray="4 3"/>'
         '<text x="308" y="0">Ngưỡng WHO 90% / WHO threshold</text></g>'
     )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# -- trends: one small line chart per indicator --------------------------------------------------
+
+TREND_W = 300
+TREND_H = 150
+TREND_LEFT = 48
+TREND_RIGHT = 12
+TREND_TOP = 18
+TREND_BOTTOM = 126
+TREND_LINE = "#1f5f99"
+"""The series' colour (`svg.trend` in report.css draws with the same)."""
+
+
+def _series_words(trend: IndicatorTrend, decimals: int) -> str:
+    """The series in words, grouped by basis: 'quy đổi sang đơn vị hiện nay: 2023-Y 62,2%*,
+    2024-Y 63,1%*; số liệu báo cáo: 2025-Y 58,3% (*: gồm phần của xã bị chia)'."""
+    groups: list[tuple[str, list[str]]] = []
+    divided = False
+    for point in trend.points:
+        if point is None:
+            continue
+        words = p.CARRIED[0] if point.carried else p.AS_REPORTED[0]
+        text = f"{point.cycle} {p.vi_value(point.value, trend.unit, decimals)}"
+        if point.includes_divided_commune:
+            text += p.DIVIDED_MARK
+            divided = True
+        if not groups or groups[-1][0] != words:
+            groups.append((words, []))
+        groups[-1][1].append(text)
+    out = "; ".join(f"{words}: {', '.join(texts)}" for words, texts in groups)
+    if divided:
+        out += f" ({p.DIVIDED_MARK}: {p.DIVIDED[0]})"
+    return out
+
+
+def trend_scale(values: list[float], unit: str) -> tuple[float, float]:
+    """The value axis of a trend chart: from 0, or, when every value sits far above 0 (rates
+    near 90%), a round range around them so that a change shows; never above 100 for a share
+    whose values stay at or below 100."""
+    if not values:
+        return 0.0, 1.0
+    low, high = min(values), max(values)
+    if high <= 0:
+        return 0.0, 1.0
+    if low < 0.5 * high:
+        top = 100.0 if unit == "%" and high <= 100 and high > 60 else _nice_max(high * 1.05)
+        return 0.0, top
+    step = _nice_max(max(high - low, high * 0.04) / 2)
+    bottom = math.floor(low / step) * step
+    if bottom == low:
+        bottom -= step
+    top = bottom + 2 * step
+    while top < high:
+        top += step
+    if unit == "%" and high <= 100 and top > 100:
+        top = 100.0
+    return max(bottom, 0.0), top
+
+
+def trend_chart(
+    chart_id: str,
+    trend: IndicatorTrend,
+    cycles: list[str],
+    changes: list[HierarchyChange],
+    report_cycle: str,
+) -> Markup:
+    """The indicator's series on the unit: a line through the cycles, solid and filled where
+    the unit reported itself, dashed with hollow markers where earlier communes' figures were
+    carried across the reform; `*` over a value that includes part of a divided commune; a
+    dotted vertical mark where the hierarchy changes; the target of the report's cycle as a
+    dashed horizontal line. `<title>`/`<desc>` say the same in words. Colours and dashes are
+    classes of the page's stylesheet (`svg.trend ...`): a national page holds ~34 of these."""
+    decimals = p.trend_decimals(trend)
+    target = p.level_target(trend.target_comparator, trend.target_value)
+    values = [pt.value for pt in trend.points if pt is not None and pt.value is not None]
+    bottom, top = trend_scale([*values, *([target] if target is not None else [])], trend.unit)
+    plot_w = TREND_W - TREND_LEFT - TREND_RIGHT
+    plot_h = TREND_BOTTOM - TREND_TOP
+
+    def x(n: int) -> float:
+        if len(cycles) == 1:
+            return TREND_LEFT + plot_w / 2
+        return TREND_LEFT + 8 + (plot_w - 16) * n / (len(cycles) - 1)
+
+    def y(value: float) -> float:
+        return TREND_BOTTOM - plot_h * (min(max(value, bottom), top) - bottom) / (top - bottom)
+
+    desc = [_series_words(trend, decimals) or "không có số liệu / no figures"]
+    target_words = p.trend_target_text(trend)
+    if target_words:
+        desc.append(f"mục tiêu kỳ {report_cycle}: {target_words[0]}")
+    desc += [
+        f"đổi hệ thống hành chính giữa {c.after_cycle} và {c.before_cycle} ({c.label_vi})"
+        for c in changes
+    ]
+    title = (
+        f"{trend.indicator_code} — {trend.name_vi} / {trend.name_en}: "
+        f"xu hướng {cycles[0]}–{cycles[-1]} / trend"
+    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" id="{chart_id}" role="img" '
+        f'viewBox="0 0 {TREND_W} {TREND_H}" width="{TREND_W}" height="{TREND_H}" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'data-indicator="{escape(trend.indicator_code)}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape("; ".join(desc))}.</desc>',
+    ]
+    ticks = (bottom, (bottom + top) / 2, top)
+    axis_decimals = max(p.own_decimals(tick) for tick in ticks)
+    suffix = trend.unit if trend.unit in ("%", "‰") else ""
+    right = TREND_W - TREND_RIGHT
+    for tick in ticks:
+        ty = y(tick)
+        parts.append(
+            f'<path class="grid" d="M{TREND_LEFT} {ty:.1f}H{right}"/>'
+            f'<text x="{TREND_LEFT - 4}" y="{ty + 4:.1f}" class="tick end">'
+            f"{escape(p.vi(tick, axis_decimals))}{escape(suffix)}</text>"
+        )
+    step = max(1, math.ceil(len(cycles) / 7))
+    for n, cycle in enumerate(cycles):
+        if n % step == 0 or n == len(cycles) - 1:
+            parts.append(
+                f'<text x="{x(n):.1f}" y="{TREND_BOTTOM + 15}" class="tick mid">'
+                f"{escape(p.cycle_label(cycle))}</text>"
+            )
+    position = {c: n for n, c in enumerate(cycles)}
+    for change in changes:
+        mx = (x(position[change.after_cycle]) + x(position[change.before_cycle])) / 2
+        # the new version's first day, on the side with room for it
+        left = mx > TREND_W - 70
+        anchor = ' class="end"' if left else ""
+        parts.append(
+            f'<g class="reform" data-after="{change.after_cycle}" '
+            f'data-before="{change.before_cycle}">'
+            f'<path d="M{mx:.1f} {TREND_TOP - 6}V{TREND_BOTTOM}"/>'
+            f'<text x="{mx - 3 if left else mx + 3:.1f}" y="{TREND_TOP - 7}"{anchor}>'
+            f"{change.valid_from.strftime('%d/%m/%Y')}</text></g>"
+        )
+    if target is not None:
+        parts.append(f'<path class="target" d="M{TREND_LEFT} {y(target):.1f}H{right}"/>')
+    # Segments: dashed where either end is a carried point, none across a missing cycle;
+    # consecutive segments of one kind are one run of the path.
+    paths: dict[str, list[str]] = {"reported": [], "carried": []}
+    last: tuple[str, int] | None = None
+    for n in range(len(cycles) - 1):
+        a, b = trend.points[n], trend.points[n + 1]
+        if a is None or b is None or a.value is None or b.value is None:
+            continue
+        kind = "carried" if a.carried or b.carried else "reported"
+        if last != (kind, n):
+            paths[kind].append(f"M{x(n):.1f} {y(a.value):.1f}")
+        paths[kind].append(f"L{x(n + 1):.1f} {y(b.value):.1f}")
+        last = (kind, n + 1)
+    for kind, d in paths.items():
+        if d:
+            parts.append(f'<path class="line {kind}" d="{"".join(d)}"/>')
+    for n, point in enumerate(trend.points):
+        if point is None or point.value is None:
+            continue
+        px, py = x(n), y(point.value)
+        basis = "carried" if point.carried else "reported"
+        parts.append(
+            f'<circle class="pt {basis}" data-cycle="{point.cycle}" cx="{px:.1f}" '
+            f'cy="{py:.1f}" r="3.5"/>'
+        )
+        if point.includes_divided_commune:
+            parts.append(f'<text class="divided" x="{px:.1f}" y="{py - 6:.1f}">*</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

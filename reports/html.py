@@ -151,6 +151,7 @@ def _context(report: ReportData) -> dict[str, Any]:
             if p.needs_wording(i)
         ],
         "indicator_charts": _indicator_charts(report),
+        "trends": _trends(report),
         "rate_chart": _rate_chart(report),
         "rates": _rates(report),
         "reporting": _reporting(report),
@@ -233,6 +234,94 @@ def _indicator_charts(report: ReportData) -> list[Markup]:
                 )
             )
     return out
+
+
+def _trends(report: ReportData) -> dict[str, Any] | None:
+    """A small line chart per indicator with figures, and the series as a table."""
+    cycles = report.trend_cycles
+    if not cycles:
+        return None
+    starts = {c.before_cycle for c in report.hierarchy_changes}
+    figures, rows = [], []
+    for trend in report.trends:
+        decimals = p.trend_decimals(trend)
+        if any(pt is not None and pt.value is not None for pt in trend.points):
+            chart = charts.trend_chart(
+                f"trend-{trend.indicator_code}",
+                trend,
+                cycles,
+                report.hierarchy_changes,
+                report.cycle,
+            )
+            figures.append(
+                {
+                    "code": trend.indicator_code,
+                    "name_vi": trend.name_vi,
+                    "name_en": trend.name_en,
+                    "chart": chart,
+                }
+            )
+        cells = []
+        for cycle, point in zip(cycles, trend.points, strict=True):
+            cls = ["num"] + (["reform-start"] if cycle in starts else [])
+            if point is None or point.value is None:
+                cells.append({"text": "–", "marks": "", "cls": " ".join([*cls, "na"]), "title": ""})
+                continue
+            marks = ""
+            if point.carried:
+                marks += p.CARRIED_MARK
+                cls.append("carried")
+            if point.includes_divided_commune:
+                marks += p.DIVIDED_MARK
+            cells.append(
+                {
+                    "text": p.vi_value(point.value, trend.unit, decimals),
+                    "marks": marks,
+                    "cls": " ".join(cls),
+                    # coverage, on hover (the marks are explained in the caption)
+                    "title": (
+                        f"{p.vi_count(point.communes_included)}/"
+                        f"{p.vi_count(point.communes_in_force)} xã"
+                        if point.communes_in_force
+                        else ""
+                    ),
+                }
+            )
+        target = p.trend_target_text(trend)
+        rows.append(
+            {
+                "code": trend.indicator_code,
+                "name_vi": trend.name_vi,
+                "name_en": trend.name_en,
+                "cells": cells,
+                "target": target[0] if target else "–",
+            }
+        )
+    points = [pt for t in report.trends for pt in t.points if pt is not None]
+    carried_cycles = {pt.cycle for pt in points if pt.carried}
+    return {
+        "cycles": [
+            {"id": c, "carried": c in carried_cycles, "reform_start": c in starts} for c in cycles
+        ],
+        "figures": figures,
+        "rows": rows,
+        "kind": p.CYCLE_KIND[report.is_annual],
+        "changes": [
+            {
+                "after": c.after_cycle,
+                "before": c.before_cycle,
+                "from": c.valid_from.strftime("%d/%m/%Y"),
+                "label_vi": c.label_vi,
+                "label_en": c.label_en,
+            }
+            for c in report.hierarchy_changes
+        ],
+        "any_carried": bool(carried_cycles),
+        "any_divided": any(pt.includes_divided_commune for pt in points),
+        "any_target": any(
+            p.level_target(t.target_comparator, t.target_value) is not None for t in report.trends
+        ),
+    }
 
 
 def _rate_chart(report: ReportData) -> Markup | None:

@@ -102,7 +102,7 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
                 pieces[reader].append(piece)
             if name in ("indicator_values", "reporting_rates"):
                 found.add((keys[0], keys[1]))
-            if name == "indicator_values":
+            if name in ("indicator_values", "indicator_series"):
                 for reader in readers:
                     value_codes[reader].add(keys[1])
 
@@ -150,6 +150,8 @@ def _readers(query: str, keys: list[Any], parent: Mapping[Key, Key], country: Ke
             out.append(above)
         if level == "province":
             out.append(country)  # the country's breakdown
+    elif query == "indicator_series":
+        out.append((keys[0], keys[1]))  # a unit's series is in its own report only
     elif query in ("return_status", "quality_issues"):
         district, province = keys[-2:]
         out.append(country)

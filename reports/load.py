@@ -5,13 +5,14 @@ What a cycle's reports read is declared once, in `INPUTS`: the mart, the columns
 `load_cycle` reads them and `reports.inputs` digests the same rows to tell which reports a late
 return changed. Each mart is read once per cycle into pandas; `ReportBuilder` then slices it per
 unit without touching the warehouse again, which is what lets `reports.render` write ~760
-reports from one read. A re-run that renders a few reports reads the indicator values (the one
-large mart) of their units only. The columns are those of the marts' dbt contracts
+reports from one read. A re-run that renders a few reports reads the indicator values and
+series (the large marts) of their units only. The columns are those of the marts' dbt contracts
 (`dbt_project/models/marts/_marts__models.yml`; tests/reports checks them).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -32,13 +33,17 @@ from reports.model import (
     BreakdownCell,
     BreakdownRow,
     FindingRow,
+    HierarchyChange,
     IndicatorRow,
+    IndicatorTrend,
     ReportData,
     ReportingRateRow,
     ReportingRow,
     ReportLevel,
     ReturnStatus,
+    SeriesBasis,
     TargetStatus,
+    TrendPoint,
     UnitInfo,
     UnitLevel,
     count_returns,
@@ -81,6 +86,21 @@ INPUTS: dict[str, MartInput] = {
             " target_status previous_value value_change"
         ),
         "cycle = ?",
+        groups=("unit_level", "unit_code"),
+    ),
+    "indicator_series": MartInput(
+        "fct_indicator_series",
+        columns(
+            "hierarchy unit_level unit_code indicator_code cycle series_basis"
+            " includes_divided_commune numerator denominator value communes_included"
+            " communes_in_force coverage_pct"
+        ),
+        # The reports' units in the cycle's hierarchy (a post-reform unit's earlier cycles are
+        # carried rows of that hierarchy), and the country in every hierarchy (it is the same
+        # unit on both sides); cycles of the report's kind up to the report's own.
+        "(hierarchy = ? or unit_level = 'country') and unit_level <> 'commune'"
+        " and cycle like ? and cycle <= ?",
+        params=lambda cycle: [cycle.hierarchy, f"%-{cycle.kind}", cycle.id],
         groups=("unit_level", "unit_code"),
     ),
     "return_status": MartInput(
@@ -197,7 +217,7 @@ def load_cycle(
     with wh.connect(read_only=True) as con:
         for name in sorted(check_marts(con, wh, cycle)):
             i = INPUTS[name]
-            if name == "indicator_values" and unit_codes is not None:
+            if name in ("indicator_values", "indicator_series") and unit_codes is not None:
                 sql = i.sql(where="unit_code in (select unnest(cast(? as varchar[])))")
                 frame = con.query_df(sql, [*i.params(cycle), sorted(unit_codes)])
             else:
@@ -384,6 +404,7 @@ class ReportBuilder:
                 self.districts_of[r["province_code"]].append(r["unit_code"])
 
         self.values = self._index_values(marts.frames["indicator_values"])
+        self.series = self._index_series(marts)
 
         self.rates: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
         for r in marts.records("reporting_rates"):
@@ -443,6 +464,7 @@ class ReportBuilder:
                     f"Tổng hợp từ {len(breakdown)}/{provinces} tỉnh trong phạm vi thu thập / "
                     f"Aggregated over the {len(breakdown)} of {provinces} provinces in scope"
                 )
+        cycles, trends, changes = self._trends(level, code, indicators)
         return ReportData(
             unit=unit,
             cycle=self.marts.cycle,
@@ -458,6 +480,9 @@ class ReportBuilder:
             quality_checked=self.marts.quality_checked,
             notes=notes,
             returns_expected=returns_expected,
+            trend_cycles=cycles,
+            trends=trends,
+            hierarchy_changes=changes,
         )
 
     def _unit_info(self, level: ReportLevel, code: str) -> UnitInfo:
@@ -515,6 +540,41 @@ class ReportBuilder:
                 )
             )
         return rows
+
+    def _trends(
+        self, level: str, code: str, indicators: list[IndicatorRow]
+    ) -> tuple[list[str], list[IndicatorTrend], list[HierarchyChange]]:
+        """The unit's series (`marts.fct_indicator_series`), each with the target of the
+        report's cycle, and where the series crosses from one hierarchy version to the next
+        (the version in force on each cycle's last day, seed hierarchies)."""
+        series = self.series.get((level, code), {})
+        cycles = sorted({c for rows in series.values() for c in rows}, key=Cycle.parse)
+        trends = []
+        for row in indicators:
+            rows = series.get(row.indicator_code, {})
+            trends.append(
+                IndicatorTrend(
+                    indicator_code=row.indicator_code,
+                    name_vi=row.name_vi,
+                    name_en=row.name_en,
+                    unit=row.unit,
+                    points=tuple(_point(c, rows[c]) if c in rows else None for c in cycles),
+                    target_comparator=row.target_comparator,
+                    target_value=row.target_value,
+                    plan_id=row.plan_id,
+                    target_source=row.target_source,
+                    target_year=row.target_year,
+                    target_scope=row.target_scope,
+                )
+            )
+        changes = []
+        for before, after in itertools.pairwise(cycles):
+            old, new = Cycle.parse(before).version, Cycle.parse(after).version
+            if old != new:
+                changes.append(
+                    HierarchyChange(before, after, new.valid_from, new.label_vi, new.label_en)
+                )
+        return cycles, trends, changes
 
     def _reporting_rows(
         self, level: str, code: str, findings: list[FindingRow]
@@ -702,6 +762,24 @@ class ReportBuilder:
 
     # -- indexes --------------------------------------------------------------------------------
     @staticmethod
+    def _index_series(
+        marts: CycleMarts,
+    ) -> dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]]:
+        """Series rows by unit, indicator and cycle. The country's rows come in every
+        hierarchy (its code is the same in each): for a cycle held as reported and carried,
+        its own row as reported is shown; the country is one unit across the reform, its
+        figures are those its reports published."""
+        out: dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        for r in marts.records("indicator_series"):
+            rows = out[(r["unit_level"], r["unit_code"])][r["indicator_code"]]
+            held = rows.get(r["cycle"])
+            if held is None or (r["series_basis"] == "as_reported" != held["series_basis"]):
+                rows[r["cycle"]] = r
+        return out
+
+    @staticmethod
     def _index_values(frame: pd.DataFrame) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
         out: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
         columns = ["unit_level", "unit_code", "indicator_code", *_VALUE_KEYS]
@@ -709,6 +787,20 @@ class ReportBuilder:
         for row in zip(*(frame[column].tolist() for column in columns), strict=True):
             out[(row[0], row[1])][row[2]] = dict(zip(_VALUE_KEYS, row[3:], strict=True))
         return out
+
+
+def _point(cycle: str, r: dict[str, Any]) -> TrendPoint:
+    return TrendPoint(
+        cycle=cycle,
+        value=r["value"],
+        numerator=r["numerator"],
+        denominator=r["denominator"],
+        communes_included=_opt_int(r["communes_included"]),
+        communes_in_force=_opt_int(r["communes_in_force"]),
+        coverage_pct=r["coverage_pct"],
+        basis=cast(SeriesBasis, r["series_basis"]),
+        includes_divided_commune=bool(r["includes_divided_commune"]),
+    )
 
 
 def _opt_int(value: float | None) -> int | None:

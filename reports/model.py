@@ -25,6 +25,7 @@ from the total."""
 
 TARGET_STATUSES: tuple[TargetStatus, ...] = ("met", "not_met", "interim", "no_target", "unknown")
 RETURN_STATUSES: tuple[ReturnStatus, ...] = ("on_time", "late", "missing")
+SeriesBasis = Literal["as_reported", "carried_across_reform"]
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,59 @@ class ReportingRateRow:
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    """One cycle of an indicator's series on the reported unit (`marts.fct_indicator_series`)."""
+
+    cycle: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    communes_included: int | None
+    communes_in_force: int | None
+    coverage_pct: float | None
+    basis: SeriesBasis
+    """`carried_across_reform`: an earlier hierarchy's communes carried onto today's unit."""
+    includes_divided_commune: bool
+    """The value includes part of an old commune divided between several new ones."""
+
+    @property
+    def carried(self) -> bool:
+        return self.basis == "carried_across_reform"
+
+
+@dataclass(frozen=True)
+class IndicatorTrend:
+    """An indicator's series on the reported unit, one point per cycle of `ReportData.trend_cycles`
+    (None where the warehouse has no row), and the target that applies to the report's cycle."""
+
+    indicator_code: str
+    name_vi: str
+    name_en: str
+    unit: str
+    points: tuple[TrendPoint | None, ...]
+    target_comparator: str | None
+    target_value: float | None
+    plan_id: str | None
+    target_source: str | None = None
+    """`plan` or `national` (see `IndicatorRow`)."""
+    target_year: int | None = None
+    target_scope: str | None = None
+
+
+@dataclass(frozen=True)
+class HierarchyChange:
+    """Where a series crosses from one version of the hierarchy to the next (seed hierarchies):
+    between `after_cycle`, the last cycle of the older version, and `before_cycle`."""
+
+    after_cycle: str
+    before_cycle: str
+    valid_from: date
+    """The newer version's first day."""
+    label_vi: str
+    label_en: str
+
+
+@dataclass(frozen=True)
 class ReportData:
     unit: UnitInfo
     cycle: str
@@ -204,6 +258,12 @@ class ReportData:
     returns_expected: dict[str, int] | None = None
     """Every expected return by status, when `reporting` lists only those needing attention
     (the country's report); None when it lists them all."""
+    trend_cycles: list[str] = field(default_factory=list)
+    """The cycles of the unit's series, oldest first: those of the report's kind (annual or
+    half-year) up to the report's cycle that the warehouse holds."""
+    trends: list[IndicatorTrend] = field(default_factory=list)
+    """By indicator, in the order of `indicators`."""
+    hierarchy_changes: list[HierarchyChange] = field(default_factory=list)
 
     @property
     def level(self) -> UnitLevel:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Protocol
 
 from core.hierarchies import hierarchy_version
 from core.text import format_vi_number
-from reports.model import BreakdownCell, IndicatorRow, ReportData
+from reports.model import BreakdownCell, IndicatorRow, IndicatorTrend, ReportData
 
 Pair = tuple[str, str]
 
@@ -68,6 +69,7 @@ SECTIONS: dict[str, Pair] = {
     "summary": ("Tổng quan", "Summary"),
     "indicators": ("Chỉ tiêu so với mục tiêu", "Indicators against targets"),
     "charts": ("Biểu đồ", "Charts"),
+    "trends": ("Xu hướng", "Trends"),
     "rates": ("Tỷ lệ báo cáo", "Reporting rates"),
     "reporting": ("Tình hình gửi báo cáo của xã và cơ quan", "Returns from communes and agencies"),
     "findings": ("Phát hiện về chất lượng số liệu", "Data-quality findings"),
@@ -122,6 +124,9 @@ COLUMNS: dict[str, Pair] = {
     "expected_value": ("Giá trị kỳ vọng", "Expected"),
     "message": ("Nội dung cần kiểm tra", "What to check"),
     "return": ("Báo cáo của xã", "Commune return"),
+    "cycle": ("Kỳ", "Cycle"),
+    "basis": ("Cơ sở số liệu", "Basis"),
+    "divided": ("Gồm xã bị chia", "Divided commune"),
 }
 RATE_THRESHOLD = 90.0
 """The WHO Data Quality Review calls a reporting rate below 90% poor."""
@@ -232,7 +237,25 @@ def change_quality(row: IndicatorRow) -> str:
 COMPARATOR_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
 
 
-def target_text(row: IndicatorRow) -> Pair:
+class Targeted(Protocol):
+    """An indicator with a target: its row in the report's cycle, or its series."""
+
+    @property
+    def unit(self) -> str: ...
+    @property
+    def target_comparator(self) -> str | None: ...
+    @property
+    def target_value(self) -> float | None: ...
+    @property
+    def target_scope(self) -> str | None: ...
+
+
+def level_target(comparator: str | None, value: float | None) -> float | None:
+    """The target as a level a chart can draw (`>= 95`), or None (a fall, an elimination)."""
+    return value if comparator in COMPARATOR_SYMBOL else None
+
+
+def target_text(row: Targeted) -> Pair:
     """The target as words: ('≥ 95,0%', '≥ 95.0%'), ('giảm ≥ 2%/năm', 'fall ≥ 2%/yr')."""
     comparator, target = row.target_comparator, row.target_value
     if not comparator:
@@ -270,7 +293,18 @@ NATIONAL_RULE: Pair = (
 )
 
 
-def target_origin(row: IndicatorRow) -> Pair:
+class Sourced(Protocol):
+    """Where a target comes from: an indicator's row, or its series."""
+
+    @property
+    def target_source(self) -> str | None: ...
+    @property
+    def plan_id(self) -> str | None: ...
+    @property
+    def target_year(self) -> int | None: ...
+
+
+def target_origin(row: Sourced) -> Pair:
     """Which target a row is judged against: ('Kế hoạch thanhbinh-2023', 'Plan …'),
     ('Quốc gia 2025', 'National 2025'), or empty when none applies."""
     if row.target_source == "plan" and row.plan_id:
@@ -292,6 +326,38 @@ def needs_wording(row: IndicatorRow) -> bool:
     return bool(row.target_text) and (
         bool(row.target_note_vi) or (row.target_value is None and "," in (row.target_scope or ""))
     )
+
+
+# -- trends ----------------------------------------------------------------------------------------
+
+AS_REPORTED: Pair = ("số liệu báo cáo", "as reported")
+CARRIED: Pair = ("quy đổi sang đơn vị hiện nay", "carried across the reform")
+"""A pre-reform cycle's figures carried onto today's unit through the commune successions."""
+DIVIDED: Pair = ("gồm phần của xã bị chia", "includes part of a divided commune")
+CARRIED_MARK = "†"
+DIVIDED_MARK = "*"
+
+
+def trend_decimals(trend: IndicatorTrend) -> int:
+    """One number of decimals for a whole series (and its target)."""
+    values = [pt.value for pt in trend.points if pt is not None]
+    return column_decimals(trend.unit, [*values, trend.target_value])
+
+
+def trend_target_text(trend: IndicatorTrend) -> Pair | None:
+    """The report cycle's target in words with where it comes from ('≥ 90% (Quốc gia 2025)'),
+    or None without one."""
+    if not trend.target_comparator:
+        return None
+    text, origin = target_text(trend), target_origin(trend)
+    if not origin[0]:
+        return text
+    return (f"{text[0]} ({origin[0]})", f"{text[1]} ({origin[1]})")
+
+
+def cycle_label(cycle: str) -> str:
+    """A cycle on a trend chart's axis: its year (a series holds one kind of cycle)."""
+    return cycle.split("-", maxsplit=1)[0]
 
 
 def cell_text(cell: BreakdownCell, unit: str, decimals: int) -> str:

@@ -26,6 +26,7 @@ SHEETS = {
     "summary": "Tổng quan - Summary",
     "indicators": "Chỉ tiêu - Indicators",
     "charts": "Biểu đồ - Charts",
+    "trends": "Xu hướng - Trends",
     "rates": "Tỷ lệ - Reporting rates",
     "reporting": "Báo cáo - Returns",
     "findings": "Phát hiện - Findings",
@@ -154,6 +155,7 @@ def write_xlsx(report: ReportData, path: Path) -> Path:
     finding_rows = _write_findings(sheets["findings"], report, f)
     _write_indicators(sheets["indicators"], report, f, finding_rows)
     _write_charts(wb, sheets["charts"], report, f)
+    _write_trends(wb, sheets["trends"], report, f)
     _write_rates(wb, sheets["rates"], report, f)
     _write_reporting(sheets["reporting"], report, f, finding_rows)
     _write_breakdown(sheets["breakdown"], report, f, finding_rows)
@@ -441,6 +443,234 @@ def _write_charts(wb: Workbook, ws: Worksheet, report: ReportData, f: _Formats) 
         row = max(last + 3, row + 18)
     if row == top:
         ws.write_string(row, 0, "Không có số liệu để vẽ biểu đồ. / No figures to chart.")
+
+
+# -- trends ---------------------------------------------------------------------------------------
+
+CHART_CARRIED_FILL = "#FFFFFF"
+CHART_DIVIDED = "#7030A0"
+CARRIED_FONT = "#1F4E78"
+DIVIDED_BG = "#E4DFEC"
+
+
+def _write_trends(wb: Workbook, ws: Worksheet, report: ReportData, f: _Formats) -> None:
+    """Each indicator's series on the unit: a table (indicator × cycle, numbers), the report
+    cycle's target as a row per indicator (what the charts draw as a line), one native line
+    chart per indicator with figures, then every point with its parts, coverage and basis."""
+    _setup(ws)
+    top = _heading(ws, f, "trends")
+    cycles = report.trend_cycles
+    if not cycles:
+        ws.write_string(top, 0, "Không có số liệu theo kỳ. / No series.", f(italic=True))
+        return
+    kind = p.CYCLE_KIND[report.is_annual]
+    notes = [
+        f"Giá trị của đơn vị qua các kỳ {kind[0]} đến {report.cycle}; mục tiêu: của kỳ "
+        f"{report.cycle}. / The unit's value in every {kind[1]} cycle up to {report.cycle}; "
+        f"target: the one that applies to {report.cycle}.",
+        *(
+            f"Đổi hệ thống hành chính từ {c.valid_from:%d/%m/%Y}, giữa {c.after_cycle} và "
+            f"{c.before_cycle} ({c.label_vi}). / The hierarchy changed on "
+            f"{c.valid_from:%d/%m/%Y}, between {c.after_cycle} and {c.before_cycle}."
+            for c in report.hierarchy_changes
+        ),
+        f"{p.CARRIED_MARK} chữ nghiêng: {p.CARRIED[0]}; nền tím: {p.DIVIDED[0]}. / "
+        f"{p.CARRIED_MARK} italics: {p.CARRIED[1]}; purple fill: {p.DIVIDED[1]}.",
+    ]
+    for n, note in enumerate(notes):
+        ws.write_string(top - 1 + n, 3, note, f(italic=True, font_color="#595959"))
+    head = top + len(notes)
+    first_col = 3
+    last_col = first_col + len(cycles) - 1
+    target_col = last_col + 1
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 1, 44)
+    ws.set_column(2, 2, 9)
+    ws.set_column(first_col, last_col, 11)
+    ws.set_column(target_col, target_col, 16)
+    ws.set_row(head, 30)
+    ws.write_string(head, 0, _h("code"), f.header)
+    ws.write_string(head, 1, _h("indicator"), f.header)
+    ws.write_string(head, 2, _h("unit"), f.header)
+    carried_cycles = {
+        pt.cycle for t in report.trends for pt in t.points if pt is not None and pt.carried
+    }
+    for n, cycle in enumerate(cycles):
+        label = f"{cycle} {p.CARRIED_MARK}" if cycle in carried_cycles else cycle
+        ws.write_string(head, first_col + n, label, f.header)
+    ws.write_string(head, target_col, f"Mục tiêu {report.cycle}\nTarget", f.header)
+    rows: dict[str, int] = {}
+    row = head
+    for trend in report.trends:
+        row += 1
+        rows[trend.indicator_code] = row
+        d = p.trend_decimals(trend)
+        ws.write_string(row, 0, trend.indicator_code, f(bold=True))
+        ws.write_string(row, 1, f"{trend.name_vi} / {trend.name_en}", f.wrap)
+        ws.write_string(row, 2, trend.unit)
+        for n, point in enumerate(trend.points):
+            if point is None:
+                continue
+            extra: dict[str, Any] = {}
+            if point.carried:
+                extra.update(italic=True, font_color=CARRIED_FONT)
+            if point.includes_divided_commune:
+                extra.update(bg_color=DIVIDED_BG)
+            _number(ws, row, first_col + n, point.value, f.number(d, trend.unit, **extra))
+        target = p.trend_target_text(trend)
+        if target:
+            ws.write_string(
+                row, target_col, p.both(target) if target[0] != target[1] else target[0]
+            )
+    ws.freeze_panes(head + 1, 3)
+
+    # The target of the report's cycle as a row per indicator, repeated across the cycles:
+    # the series each chart draws as a horizontal line.
+    row += 2
+    ws.write_string(
+        row,
+        0,
+        f"Mục tiêu kỳ {report.cycle}, vẽ thành đường ngang / Target of {report.cycle}, "
+        "drawn as a horizontal line",
+        f(bold=True),
+    )
+    target_rows: dict[str, int] = {}
+    for trend in report.trends:
+        level = p.level_target(trend.target_comparator, trend.target_value)
+        if level is None:
+            continue
+        row += 1
+        target_rows[trend.indicator_code] = row
+        ws.write_string(row, 0, trend.indicator_code)
+        ws.write_string(row, 1, "Mục tiêu / Target")
+        d = p.trend_decimals(trend)
+        for n in range(len(cycles)):
+            ws.write_number(row, first_col + n, level, f.number(d, trend.unit))
+
+    row = _trend_charts(wb, ws, report, rows, target_rows, head, row + 2)
+    _trend_points(ws, report, f, row + 1)
+
+
+def _trend_charts(
+    wb: Workbook,
+    ws: Worksheet,
+    report: ReportData,
+    rows: dict[str, int],
+    target_rows: dict[str, int],
+    head: int,
+    top: int,
+) -> int:
+    """One line chart per indicator with figures, three abreast; returns the row below them."""
+    sheet = SHEETS["trends"]
+    cycles = report.trend_cycles
+    first_col, last_col = 3, 3 + len(cycles) - 1
+    cats = [sheet, head, first_col, head, last_col]
+    charted = [
+        t for t in report.trends if any(pt is not None and pt.value is not None for pt in t.points)
+    ]
+    per_row, rows_per_chart = 3, 16
+    for n, trend in enumerate(charted):
+        chart = wb.add_chart({"type": "line"})
+        assert chart is not None
+        row = rows[trend.indicator_code]
+        points: list[dict[str, Any] | None] = [
+            {"fill": {"color": CHART_CARRIED_FILL}, "border": {"color": CHART_VALUE}}
+            if pt is not None and pt.carried
+            else None
+            for pt in trend.points
+        ]
+        series: dict[str, Any] = {
+            "name": f"{trend.indicator_code} ({trend.unit})",
+            "categories": cats,
+            "values": [sheet, row, first_col, row, last_col],
+            "line": {"color": CHART_VALUE, "width": 2},
+            "marker": {
+                "type": "circle",
+                "size": 6,
+                "fill": {"color": CHART_VALUE},
+                "border": {"color": CHART_VALUE},
+            },
+            "points": points,
+        }
+        if any(pt is not None and pt.includes_divided_commune for pt in trend.points):
+            series["data_labels"] = {
+                "value": True,
+                "position": "above",
+                "font": {"color": CHART_DIVIDED, "bold": True},
+                "custom": [
+                    {"value": p.DIVIDED_MARK}
+                    if pt is not None and pt.includes_divided_commune
+                    else {"delete": True}
+                    for pt in trend.points
+                ],
+            }
+        chart.add_series(series)
+        if trend.indicator_code in target_rows:
+            target_row = target_rows[trend.indicator_code]
+            chart.add_series(
+                {
+                    "name": f"Mục tiêu {report.cycle} / Target",
+                    "categories": cats,
+                    "values": [sheet, target_row, first_col, target_row, last_col],
+                    "line": {"color": CHART_TARGET, "width": 1.5, "dash_type": "dash"},
+                    "marker": {"type": "none"},
+                }
+            )
+        chart.set_title(
+            {"name": f"{trend.indicator_code} — {trend.name_vi}", "name_font": {"size": 9}}
+        )
+        chart.set_legend({"position": "bottom", "font": {"size": 8}})
+        chart.set_y_axis({"major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
+        chart.set_size({"width": 420, "height": 300})
+        # placed by pixels from column A: the columns beside are as wide as the table needs
+        ws.insert_chart(
+            top + (n // per_row) * rows_per_chart,
+            0,
+            chart,
+            {"x_offset": 10 + (n % per_row) * 440, "object_position": 3},
+        )
+    return top + -(-len(charted) // per_row) * rows_per_chart
+
+
+TREND_POINT_COLUMNS = [
+    "code",
+    "cycle",
+    "value",
+    "numerator",
+    "denominator",
+    "included",
+    "in_force",
+    "coverage",
+    "basis",
+    "divided",
+]
+
+
+def _trend_points(ws: Worksheet, report: ReportData, f: _Formats, top: int) -> None:
+    """Every point of every series, one row each: the figures behind the charts."""
+    ws.write_string(top, 0, "Chi tiết từng kỳ / Every cycle in detail", f(bold=True))
+    head = top + 1
+    _headers(ws, f, head, TREND_POINT_COLUMNS)
+    row = head
+    for trend in report.trends:
+        d = p.trend_decimals(trend)
+        for point in trend.points:
+            if point is None:
+                continue
+            row += 1
+            ws.write_string(row, 0, trend.indicator_code)
+            ws.write_string(row, 1, point.cycle)
+            _number(ws, row, 2, point.value, f.number(d, trend.unit))
+            _number(ws, row, 3, point.numerator, f.count)
+            _number(ws, row, 4, point.denominator, f.count)
+            _number(ws, row, 5, point.communes_included, f.count)
+            _number(ws, row, 6, point.communes_in_force, f.count)
+            _number(ws, row, 7, point.coverage_pct, f.percent)
+            basis = p.CARRIED if point.carried else p.AS_REPORTED
+            ws.write_string(row, 8, p.both(basis))
+            ws.write_boolean(row, 9, point.includes_divided_commune, f(align="center"))
+    if row > head:
+        ws.autofilter(head, 0, row, len(TREND_POINT_COLUMNS) - 1)
 
 
 # -- reporting rates ------------------------------------------------------------------------------

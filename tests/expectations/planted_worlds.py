@@ -57,8 +57,9 @@ def planted_world(cycle: str = "2024-Y") -> Planted:
         ("over_time.ratio_to_mean3", c[3], c[3], "pop_children", None),
     }
 
-    # +41% on a noisy history: outside ±33%, but |modified z| = 2.0
-    world.set(c[4], "children_consulted", 480, history=[180, 300, 420, 300])
+    # +41% on a noisy history: outside ±33%, but |modified z| = 2.0; a history carried
+    # across a reform (its finding says so)
+    world.set(c[4], "children_consulted", 480, history=[180, 300, 420, 300], carried=True)
     expected.add(("over_time.ratio_to_mean3", c[4], c[4], "children_consulted", None))
 
     world.set(c[5], "u1_fully_vaccinated", 95)  # > u1_total 88; CT05a = 108% is not reported twice

@@ -95,6 +95,8 @@ class Figure:
     value: float | None
     history: list[float] | None = None
     """Earlier comparable values, oldest first; None: a steady history around `value`."""
+    carried: bool = False
+    """The history holds a predecessor's figures carried across a reform."""
 
     def earlier(self) -> list[float]:
         if self.history is not None:
@@ -147,9 +149,14 @@ class World:
         return world
 
     def set(
-        self, commune: str, element: str, value: float | None, history: list[float] | None = None
+        self,
+        commune: str,
+        element: str,
+        value: float | None,
+        history: list[float] | None = None,
+        carried: bool = False,
     ) -> None:
-        self.figures[(commune, element)] = Figure(value, history)
+        self.figures[(commune, element)] = Figure(value, history, carried)
 
     # -- who reports what ----------------------------------------------------------------------
     def reporter_of(self, commune: str, element: str) -> str:
@@ -252,6 +259,7 @@ class World:
                             "element_name_en": meta.name_en,
                             "value": figure.value,
                             **history_stats(figure.value, figure.earlier()),
+                            "history_is_carried": figure.carried,
                         }
                     )
         return pd.DataFrame(rows)

@@ -149,6 +149,13 @@ def test_findings_place_and_explain_the_problem(planted_run: PlantedRun) -> None
     ].iloc[0]
     assert "bằng 141% mức trung bình ba kỳ cùng loại trước (340,0)" in ratio["message_vi"]
     assert "141% of the mean of the previous three comparable cycles (340.0)" in ratio["message_en"]
+    # a history carried across the reform says so; one of the commune's own does not
+    assert "lịch sử này gồm số liệu của các xã cũ trước sắp xếp" in ratio["message_vi"]
+    assert (
+        "includes the figures of the former communes before the administrative reform"
+        in (ratio["message_en"])
+    )
+    assert "các xã cũ" not in spike["message_vi"] and "former communes" not in spike["message_en"]
 
 
 def test_a_failing_expectation_really_fails(planted_run: PlantedRun) -> None:

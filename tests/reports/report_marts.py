@@ -23,9 +23,13 @@ from core.warehouse import Warehouse, WarehouseConnection
 from reports.load import INPUTS
 
 MART_COLUMNS: dict[str, tuple[str, ...]] = {
-    i.mart: (
-        *{"dim_admin_units": ("hierarchy",), "dim_indicators": ()}.get(i.mart, ("cycle",)),
-        *i.columns,
+    i.mart: tuple(
+        dict.fromkeys(
+            (
+                *{"dim_admin_units": ("hierarchy",), "dim_indicators": ()}.get(i.mart, ("cycle",)),
+                *i.columns,
+            )
+        )
     )
     for i in INPUTS.values()
 }
@@ -128,6 +132,8 @@ def synthetic_marts(
     admin = seed_frame("admin_units.csv")
     indicators = seed_frame("indicators.csv")
     values_by_cycle: dict[str, pd.DataFrame] = {}
+    series_frames: list[pd.DataFrame] = []
+    latest = max(cycles).hierarchy
     status_frames, rate_frames, issue_frames = [], [], []
     last_communes: list[str] = []
     for n, cycle in enumerate(sorted(cycles)):
@@ -144,6 +150,9 @@ def synthetic_marts(
             rng, communes, indicators, received, plants if cycle == max(cycles) else None
         )
         values = _roll_up(commune_values, communes, indicators, cycle)
+        series_frames.append(values.assign(series_basis="as_reported"))
+        if h != latest:
+            series_frames.append(_carried(commune_values, indicators, cycle, latest, provinces))
         prev = values_by_cycle.get(cycle.previous_comparable.id)
         if prev is not None:
             # the same units: every unit in the same hierarchy, the country across the reform
@@ -176,6 +185,7 @@ def synthetic_marts(
         )
     frames = {
         "fct_indicator_values": pd.concat(values_by_cycle.values(), ignore_index=True),
+        "fct_indicator_series": _series(series_frames),
         "fct_return_status": pd.concat(status_frames, ignore_index=True),
         "fct_reporting_rates": pd.concat(rate_frames, ignore_index=True),
         "fct_quality_issues": pd.concat(issue_frames, ignore_index=True),
@@ -316,6 +326,73 @@ def _roll_up(
     _targets(out, cycle)
     out["previous_value"] = np.nan
     return out
+
+
+def _series(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    series = pd.concat(frames, ignore_index=True)
+    divided = series.get("includes_divided_commune", pd.Series(False, index=series.index))
+    series["includes_divided_commune"] = divided.fillna(False).astype(bool)
+    return series[list(MART_COLUMNS["fct_indicator_series"])]
+
+
+def _carried(
+    commune_values: pd.DataFrame,
+    indicators: pd.DataFrame,
+    cycle: Cycle,
+    to_hierarchy: str,
+    provinces: list[str] | None,
+) -> pd.DataFrame:
+    """A pre-reform cycle's commune figures carried onto today's provinces through the
+    successions (no old commune spans two provinces), like for like; a value that includes an
+    old commune divided between several new ones says so."""
+    successions = seed_frame("commune_successions.csv")
+    successions = successions[successions["hierarchy"] == to_hierarchy].drop_duplicates(
+        "old_commune_code"
+    )
+    if provinces:
+        successions = successions[successions["new_province_code"].isin(provinces)]
+    meta = indicators.set_index("indicator_code")
+    cv = commune_values.merge(
+        successions[["old_commune_code", "new_province_code", "old_commune_divided"]],
+        left_on="unit_code",
+        right_on="old_commune_code",
+    )
+    is_count = cv["indicator_code"].map(meta["denominator"] == "")
+    known = cv["numerator"].notna() & (cv["denominator"].notna() | is_count)
+    cv["included"] = known.astype(int)
+    cv["num_k"] = cv["numerator"].where(known)
+    cv["den_k"] = cv["denominator"].where(known)
+    cv["divided_k"] = known & (cv["old_commune_divided"] == "true")
+    # today's provinces, and the country (the same unit on both sides: carried too)
+    cv = pd.concat(
+        [
+            cv.assign(level="province"),
+            cv.assign(level="country", new_province_code=COUNTRY["unit_code"]),
+        ],
+        ignore_index=True,
+    )
+    g = cv.groupby(["level", "new_province_code", "indicator_code"], as_index=False).agg(
+        numerator=("num_k", "sum"),
+        denominator=("den_k", "sum"),
+        communes_included=("included", "sum"),
+        communes_in_force=("unit_code", "count"),
+        includes_divided_commune=("divided_k", "any"),
+        has=("num_k", "count"),
+    )
+    g.loc[g["has"] == 0, ["numerator", "denominator"]] = np.nan
+    g_count = g["indicator_code"].map(meta["denominator"] == "")
+    g.loc[g_count, "denominator"] = np.nan
+    g["value"] = _value(g, g["indicator_code"].map(meta["factor"].astype(float)), g_count)
+    return (
+        g.drop(columns="has")
+        .rename(columns={"new_province_code": "unit_code", "level": "unit_level"})
+        .assign(
+            cycle=cycle.id,
+            hierarchy=to_hierarchy,
+            coverage_pct=100.0 * g["communes_included"] / g["communes_in_force"],
+            series_basis="carried_across_reform",
+        )
+    )
 
 
 def _targets(out: pd.DataFrame, cycle: Cycle) -> None:

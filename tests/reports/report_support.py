@@ -21,6 +21,10 @@ POST_CYCLE = Cycle.parse("2025-Y")
 PROVINCE = "58"
 DISTRICT = "584"
 POST_PROVINCE = "12"
+TREND_CYCLES = [Cycle.parse(c) for c in ("2022-Y", "2023-Y", "2024-Y", "2025-Y")]
+TREND_PROVINCE = "82"
+"""Đồng Tháp after the reform: the old provinces 82 (Tiền Giang) and 87 (Đồng Tháp), with
+communes divided between several new ones."""
 
 
 @dataclass(frozen=True)

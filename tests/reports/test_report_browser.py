@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from offline_browser import OfflineChromium
 from png_pixels import read_png
-from report_support import DISTRICT, report_path, settings_for
+from report_support import DISTRICT, TREND_PROVINCE, report_path, settings_for
 
 from core.cycles import Cycle
-from reports.charts import STATUS_FILL
+from reports.charts import STATUS_FILL, TREND_LINE
 from reports.render import ReportSummary, write_reports
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reports")]
@@ -176,3 +176,43 @@ def test_every_report_page_opens_offline(
     assert "Nothing received yet for 2026-H1" in visits["empty cycle"].value["text"]
     assert "2026-H1" in visits["cycles, one empty"].value["text"]
     assert "nothing received yet" in visits["cycles, one empty"].value["text"]
+
+
+def test_the_trends_open_offline_with_carried_points_hollow(
+    trend_rendered: ReportSummary, tmp_path: Path
+) -> None:
+    """Issue 14: a post-reform province's page, network blocked: every trend chart is laid
+    out, its carried points are drawn hollow and the reform mark is drawn, and the table of the
+    series opens from its <details>."""
+    page = report_path(trend_rendered, "province", TREND_PROVINCE, "html")
+    probe = """(() => {
+      const box = (el) => { const r = el.getBoundingClientRect(); return [r.width, r.height]; };
+      const style = (sel, prop) => getComputedStyle(document.querySelector(sel))[prop];
+      const charts = [...document.querySelectorAll("svg.trend")];
+      const details = document.querySelector("details.trend-details");
+      details.open = true;
+      return {
+        charts: charts.length,
+        laidOut: charts.filter((svg) => box(svg)[0] > 200 && box(svg)[1] > 80).length,
+        carriedFill: style("svg.trend .pt.carried", "fill"),
+        reportedFill: style("svg.trend .pt.reported", "fill"),
+        carriedDash: style("svg.trend .line.carried", "strokeDasharray"),
+        reformStroke: style("svg.trend .reform path", "stroke"),
+        targetStroke: style("svg.trend .target", "stroke"),
+        tableRows: [...document.querySelectorAll("#trend-table tbody tr")]
+          .filter((tr) => box(tr)[1] > 0).length,
+      };
+    })()"""
+    browser = OfflineChromium(tmp_path / "profile")
+    try:
+        visit = browser.visit(page.as_uri(), probe)
+    finally:
+        browser.close()
+    assert visit.external == [] and visit.blocked == [] and visit.errors == []
+    measured = visit.value
+    assert measured["charts"] == measured["laidOut"] == 34
+    assert measured["carriedFill"] == "rgb(255, 255, 255)"
+    assert measured["reportedFill"] == "rgb({}, {}, {})".format(*rgb(TREND_LINE))
+    assert measured["carriedDash"] not in ("none", "")
+    assert measured["reformStroke"] != "none" and measured["targetStroke"] != "none"
+    assert measured["tableRows"] == 34

@@ -77,8 +77,13 @@ def test_page_is_self_contained_and_accessible(district_html: str) -> None:
             assert not value.startswith(("http:", "https:", "//")), value
     assert "@import" not in district_html and "url(" not in district_html
     svgs = [attrs for tag, attrs in page.tags if tag == "svg"]
-    assert len(svgs) == 4  # %, ‰, /100.000 and the reporting rate
-    for svg in svgs:
+    charts = [svg for svg in svgs if svg.get("class") == "chart"]
+    assert len(charts) == 4  # %, ‰, /100.000 and the reporting rate
+    trends = [svg for svg in svgs if svg.get("class") == "trend"]
+    assert len(trends) == 34  # one per indicator measure with figures
+    decorations = [svg for svg in svgs if svg.get("aria-hidden") == "true"]
+    assert len(svgs) == len(charts) + len(trends) + len(decorations)
+    for svg in charts + trends:
         assert svg["role"] == "img"
         ids = (svg["aria-labelledby"] or "").split()
         assert [f"{svg['id']}-title", f"{svg['id']}-desc"] == ids
@@ -89,6 +94,7 @@ def test_page_is_self_contained_and_accessible(district_html: str) -> None:
         t
         for t in (
             "indicator-table",
+            "trend-table",
             "rates-table",
             "returns-table",
             "findings-table",

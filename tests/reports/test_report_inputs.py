@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from report_marts import SyntheticMarts, write_marts
-from report_support import CYCLE, DISTRICT, POST_CYCLE, PROVINCE, Planted
+from report_support import CYCLE, DISTRICT, POST_CYCLE, PROVINCE, TREND_CYCLES, Planted
 
 from core.cycles import Cycle
 from core.warehouse import Warehouse
@@ -114,6 +114,18 @@ def test_rows_and_columns_the_reports_do_not_read_change_nothing(copy: str) -> N
     ) == {COUNTRY}
 
 
+def test_a_units_series_is_read_by_its_own_report(copy: str) -> None:
+    """An earlier cycle's figures (a late return to 2023-Y) reach the 2024-Y report of the
+    unit through its series; no other report shows that series."""
+    series = (
+        "update marts.fct_indicator_series set value = coalesce(value, 0) + 1 "
+        "where cycle = '2023-Y' and unit_code = '{}' and indicator_code = 'CT14'"
+    )
+    assert changed_by(copy, series.format(DISTRICT)) == {("district", DISTRICT)}
+    assert changed_by(copy, series.format(PROVINCE)) == {("province", PROVINCE)}
+    assert changed_by(copy, series.format("VN")) == {COUNTRY}
+
+
 def test_a_name_or_the_renderer_changes_every_report(copy: str) -> None:
     every = set(read_inputs(copy, CYCLE, RENDERER).digests)
     assert changed_by(copy, renderer=b"another renderer") == every
@@ -129,7 +141,8 @@ def test_a_name_or_the_renderer_changes_every_report(copy: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fixture", "cycle"), [("warehouse", CYCLE), ("post_warehouse", POST_CYCLE)]
+    ("fixture", "cycle"),
+    [("warehouse", CYCLE), ("post_warehouse", POST_CYCLE), ("trend_warehouse", TREND_CYCLES[-1])],
 )
 def test_the_units_to_render_need_only_their_own_indicator_values(
     request: pytest.FixtureRequest, fixture: str, cycle: Cycle

@@ -53,12 +53,14 @@ def test_workbook_has_the_expected_sheets_and_charts(district_xlsx: Path) -> Non
             for n in z.namelist()
             if re.match(r"xl/worksheets/_rels/sheet\d+\.xml\.rels$", n)
         }
-    # %, ‰ and /100.000 indicator charts (columns + a target line of markers) and one
-    # reporting-rate bar chart.
-    assert len(xml) == 4
-    assert sum("<c:barChart>" in x and "<c:lineChart>" in x for x in xml) == 3
+    # %, ‰ and /100.000 indicator charts (columns + a target line of markers), one trend line
+    # chart per indicator measure, and one reporting-rate bar chart.
+    assert len(xml) == 4 + 34
+    combined = [x for x in xml if "<c:barChart>" in x and "<c:lineChart>" in x]
+    assert len(combined) == 3
+    assert sum("<c:barChart>" not in x and "<c:lineChart>" in x for x in xml) == 34
     assert sum('<c:barDir val="bar"/>' in x for x in xml) == 1
-    assert all("Mục tiêu / Target" in x for x in xml[:3])
+    assert all("Mục tiêu / Target" in x for x in combined)
     assert any("Tỷ lệ báo cáo / Reporting rate" in x for x in xml)
     # The charts plot cells of the workbook, not copies of numbers.
     assert all("<c:numRef>" in x for x in xml)

@@ -4,8 +4,9 @@
 -- divided; the coverage beside each value says over how many of the communes in force.
 -- Beside it, the same over the communes that counted in both this cycle and the previous
 -- comparable one (same kind, one year earlier, same hierarchy): the basis for CT13's yearly
--- fall and for `decline` targets. Across the reform codes mean other units, so nothing is
--- compared there.
+-- fall and for `decline` targets. Across a reform codes mean other units: there a commune is
+-- compared with the figures of its predecessors carried onto it (int_indicator_values_carried,
+-- in the commune's hierarchy), when every predecessor reported.
 with
 
 cycles as (
@@ -43,7 +44,15 @@ current_parts as (
 
 previous_parts as (
 
-    select * from parts where is_included
+    select cycle, hierarchy, unit_code, indicator_code, numerator, denominator
+    from parts
+    where is_included
+    union all
+    -- the previous cycle of another hierarchy, carried onto this one's communes
+    select cycle, hierarchy, unit_code, indicator_code, numerator, denominator
+    from {{ ref('int_indicator_values_carried') }}
+    where unit_level = 'commune' and is_complete
+        and {{ cycle_filter('cycle', with_previous=true, province_column='province_code') }}
 
 ),
 

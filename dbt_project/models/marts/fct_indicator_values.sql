@@ -1,7 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='replace_cycles', on_schema_change='append_new_columns', meta={'rebuild_by_province': true}) }}
 -- Indicator values of every unit in force (and in scope) in a cycle, like for like, with their
 -- coverage, the target that applies (the unit's plan's, else the national milestone) and its
--- status, and the previous comparable cycle; and of the
+-- status, and the previous comparable cycle (across a reform: the previous cycle's figures
+-- carried onto this hierarchy's units, int_indicator_values_carried); and of the
 -- country, summed from every province of the cycle (whichever provinces this run rebuilds:
 -- the country rows are replaced whole, see macros/incremental_replace_cycles.sql).
 with
@@ -45,12 +46,18 @@ indicator_values as (
 
 ),
 
+{%- set previous_columns = 'cycle, hierarchy, unit_level, unit_code, indicator_code, value' %}
+
 previous_values as (
 
-    select {{ value_columns }} from {{ ref('int_indicator_values_rolled_up') }}
+    select {{ previous_columns }} from {{ ref('int_indicator_values_rolled_up') }}
     where {{ cycle_filter('cycle', with_previous=true, province_column='province_code') }}
     union all
-    select {{ value_columns }} from country_values
+    select {{ previous_columns }} from country_values
+    union all
+    -- a previous cycle of the hierarchy before, carried onto this hierarchy's units
+    select {{ previous_columns }} from {{ ref('int_indicator_values_carried') }}
+    where {{ cycle_filter('cycle', with_previous=true, province_column='province_code') }}
 
 ),
 

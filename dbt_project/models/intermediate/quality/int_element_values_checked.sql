@@ -110,6 +110,7 @@ final as (
         data_elements.name_en as element_name_en,
         {{ dbt.cast('element_history.value', type_double()) }} as value,
         element_history.history_cycles,
+        coalesce(element_history.history_is_carried, false) as history_is_carried,
         element_history.history_median,
         element_history.history_mad,
         element_history.modified_z,
