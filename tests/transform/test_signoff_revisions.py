@@ -86,6 +86,11 @@ def test_a_late_return_after_approval_waits_for_a_new_revision(
 
     again = signoff.approve(settings, CYCLE, district, by="Nguyễn Văn A")
     assert (again.revision, again.pending_revision) == (2, False)
+    # approval is a report input: exactly the district's and the country's reports change
+    rerun = steps.report(settings, CYCLE)
+    assert rerun.unchanged == len(rerun.reports) - 2
+    html = next((settings.reports / CYCLE.id).glob(f"district_{district}_*.html")).read_text()
+    assert "Đã phê duyệt — lần 2" in html and "Chờ phê duyệt lại" not in html
     applied = load_report(settings.warehouse, CYCLE, "district", district)
     assert applied.signoff.revision == 2 and not applied.signoff.pending_cells
     assert figures(applied) == {
