@@ -300,7 +300,9 @@ def signoff_lines(report: ReportData) -> list[Pair]:
     s = report.signoff
     lines: list[Pair] = []
     if report.level == "country":
-        if s.units_signing and not s.units_left:
+        if not s.units_signing:  # a warehouse built before sign-off
+            return [("Dự thảo", "Draft")]
+        if not s.units_left:
             lines.append(
                 (
                     "Tổng hợp từ số liệu đã được mọi đơn vị phê duyệt",
