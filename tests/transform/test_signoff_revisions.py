@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from alerts import write_demo_contacts
 from core.cycles import Cycle
 from core.values import is_missing
 from cycle import signoff, steps
@@ -83,6 +84,9 @@ def test_a_late_return_after_approval_waits_for_a_new_revision(
     assert "Chờ phê duyệt lại" in html and "Pending revision" in html and "✱" in html
     status = CliRunner(env=settings.as_env()).invoke(main, ["status", CYCLE.id])
     assert status.exit_code == 0 and "PENDING REVISION" in status.output
+    write_demo_contacts(settings.contacts, [district])
+    alerts = steps.alert(settings, CYCLE, dry_run=True).format(show_messages=True)
+    assert "CHỜ PHÊ DUYỆT LẠI" in alerts and "Pending revision: approved as revision 1" in alerts
 
     again = signoff.approve(settings, CYCLE, district, by="Nguyễn Văn A")
     assert (again.revision, again.pending_revision) == (2, False)
