@@ -55,6 +55,8 @@ def test_a_late_return_after_approval_waits_for_a_new_revision(
     assert "Đã phê duyệt — lần 1, bởi Nguyễn Văn A" in html and "Dự thảo" not in html
     country = (settings.reports / CYCLE.id / "country.html").read_text()
     assert "Dự thảo — còn" in country and "units-left" in country
+    index = (settings.reports / CYCLE.id / "index.html").read_text()
+    assert "approved, lần / revision 1" in index and "Dự thảo / Draft · còn / left" in index
 
     # the planted commune's return arrives late: ingested, built, validated as usual
     late = late_return(built_copy, CYCLE.id)
