@@ -61,6 +61,9 @@ def test_a_late_return_after_approval_waits_for_a_new_revision(
     # the planted commune's return arrives late: ingested, built, validated as usual
     late = late_return(built_copy, CYCLE.id)
     assert late == planted[0]
+    received = {u.unit_code: u for u in signoff.unit_signoffs(settings, CYCLE)}[district]
+    assert received.pending_revision and received.cycle_state == "received"  # before the build
+    assert not received.ready  # to approve again, its figures must be built and checked
     steps.transform(settings, CYCLE)
     steps.validate(settings, CYCLE)
     unit = {u.unit_code: u for u in signoff.unit_signoffs(settings, CYCLE)}[district]

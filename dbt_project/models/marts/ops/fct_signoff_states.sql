@@ -103,9 +103,12 @@ assessed as (
         coalesce(item_counts.findings_open, 0) as findings_open,
         item_counts.first_missing_reporter,
         item_counts.first_open_finding,
+        -- returns received since the last build count at once, before they are built
         approvals.action = 'approve'
-        and coalesce(pending_counts.figures_pending + pending_counts.returns_pending, 0) > 0
-            as pending_revision,
+        and (
+            coalesce(pending_counts.figures_pending + pending_counts.returns_pending, 0) > 0
+            or structure.reporters_changed_since_build > 0
+        ) as pending_revision,
         case
             when approvals.action = 'approve' then coalesce(pending_counts.figures_pending, 0)
             else 0
