@@ -331,7 +331,14 @@ def signoff_lines(report: ReportData) -> list[Pair]:
     )
     if s.comment:
         lines.append((f"Ý kiến: {s.comment}", f"Comment: {s.comment}"))
-    if s.pending_revision:
+    if s.pending_revision and not (s.figures_pending or s.returns_pending):
+        lines.append(
+            (
+                f"Chờ phê duyệt lại: có báo cáo mới nhận sau lần {s.revision}, chưa được tổng hợp",
+                f"Pending revision: returns received since revision {s.revision}, not built yet",
+            )
+        )
+    elif s.pending_revision:
         lines.append(
             (
                 f"Chờ phê duyệt lại: {s.figures_pending} số liệu và {s.returns_pending} báo cáo đã "
