@@ -182,38 +182,10 @@ def _unit(
     items: dict[str, dict[str, list[tuple[str, str | None]]]],
     left: dict[str, list[str]],
 ) -> UnitSignoff:
-    blocking: list[str] = []
     code = r["unit_code"]
-    if r["is_locked"]:
-        blocking.append(
-            "kỳ báo cáo đã khóa (cycle unlock trước) / the cycle is locked (cycle unlock first)"
-        )
-    if not r["is_validated"]:
-        blocking.append(
-            f"số liệu chưa được tổng hợp và kiểm tra sau lần nhận gần nhất (trạng thái "
-            f"{r['cycle_state']}; chạy cycle run {r['cycle']}) / figures not built and validated "
-            f"since the last returns (state {r['cycle_state']}; run cycle run {r['cycle']})"
-        )
-    unit_items = items.get(code, {})
-    if r["returns_missing"]:
-        shown = _shown([c for c, _ in unit_items.get("return", [])], r["returns_missing"])
-        blocking.append(
-            f"{r['returns_missing']} báo cáo chưa nhận, chưa miễn (cycle waive) / "
-            f"{r['returns_missing']} returns missing and not waived (cycle waive): {shown}"
-        )
-    if r["findings_open"]:
-        shown = _shown([f"{c} ({d})" for c, d in unit_items.get("finding", [])], r["findings_open"])
-        blocking.append(
-            f"{r['findings_open']} lỗi chưa xử lý, chưa chấp nhận (cycle accept) / "
-            f"{r['findings_open']} error findings neither resolved nor accepted (cycle accept): "
-            f"{shown}"
-        )
-    if r["districts_left"]:
-        shown = _shown(left.get(code, []), r["districts_left"])
-        blocking.append(
-            f"{r['districts_left']} huyện chưa được phê duyệt / {r['districts_left']} districts "
-            f"not approved (or with a revision pending): {shown}"
-        )
+    # an approved unit with nothing pending has nothing to do: nothing blocks it
+    settled = r["is_approved"] and not r["pending_revision"]
+    blocking = [] if settled else _blocking(r, items.get(code, {}), left.get(code, []))
     return UnitSignoff(
         cycle=r["cycle"],
         unit_level=r["unit_level"],
@@ -234,6 +206,43 @@ def _unit(
         figures_pending=int(r["figures_pending"] or 0),
         returns_pending=int(r["returns_pending"] or 0),
     )
+
+
+def _blocking(
+    r: dict[str, Any], items: dict[str, list[tuple[str, str | None]]], left: list[str]
+) -> list[str]:
+    """Why the unit cannot be approved now, one line per reason (Vietnamese / English)."""
+    blocking: list[str] = []
+    if r["is_locked"]:
+        blocking.append(
+            "kỳ báo cáo đã khóa (cycle unlock trước) / the cycle is locked (cycle unlock first)"
+        )
+    if not r["is_validated"]:
+        blocking.append(
+            f"số liệu chưa được tổng hợp và kiểm tra sau lần nhận gần nhất (trạng thái "
+            f"{r['cycle_state']}; chạy cycle run {r['cycle']}) / figures not built and validated "
+            f"since the last returns (state {r['cycle_state']}; run cycle run {r['cycle']})"
+        )
+    if r["returns_missing"]:
+        shown = _shown([c for c, _ in items.get("return", [])], r["returns_missing"])
+        blocking.append(
+            f"{r['returns_missing']} báo cáo chưa nhận, chưa miễn (cycle waive) / "
+            f"{r['returns_missing']} returns missing and not waived (cycle waive): {shown}"
+        )
+    if r["findings_open"]:
+        shown = _shown([f"{c} ({d})" for c, d in items.get("finding", [])], r["findings_open"])
+        blocking.append(
+            f"{r['findings_open']} lỗi chưa xử lý, chưa chấp nhận (cycle accept) / "
+            f"{r['findings_open']} error findings neither resolved nor accepted (cycle accept): "
+            f"{shown}"
+        )
+    if r["districts_left"]:
+        shown = _shown(left, r["districts_left"])
+        blocking.append(
+            f"{r['districts_left']} huyện chưa được phê duyệt / {r['districts_left']} districts "
+            f"not approved (or with a revision pending): {shown}"
+        )
+    return blocking
 
 
 def _shown(codes: list[str], total: int) -> str:
