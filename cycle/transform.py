@@ -191,6 +191,7 @@ def warm_up(settings: Settings) -> None:
     partial-parsing state the build then reads. Opens no connection (ingest may hold the DuckDB
     file); a failure is left for the build to report."""
     # what _ensure_sources needs (no pandas: the transform never loads a DataFrame)
+    import core.signoffs  # noqa: F401
     import expectations.findings  # noqa: F401
     import ingest.raw_layer  # noqa: F401
 
@@ -273,6 +274,8 @@ class RebuildPlan:
     up_to_date: bool = False
     record: bool = False
     """Up to date, but the ledger must take in files that changed no figure."""
+    first: bool = False
+    """The first build: the tables are new, so every cycle is built whatever `cycles` says."""
 
 
 def _plan_rebuild(
@@ -299,7 +302,8 @@ def _plan_rebuild(
         return RebuildPlan([], None, received, inputs, "full refresh")
     if last is None:
         cycles = _with_next_comparable([cycle, *unbuilt])
-        return RebuildPlan(cycles, None, received, inputs, "no earlier build recorded")
+        why = "no earlier build recorded"
+        return RebuildPlan(cycles, None, received, inputs, why, first=not built)
     if whole_cycle or last[1] != inputs:
         cycles = _with_next_comparable([cycle, *changed_cycles, *unbuilt])
         reason = "whole cycle requested" if whole_cycle else "models or reporting scope changed"
@@ -437,12 +441,12 @@ def _record_build(warehouse: Warehouse, plan: RebuildPlan, built: bool = True) -
 
 def _provinces_built(con: WarehouseConnection, plan: RebuildPlan) -> list[tuple[str, str]]:
     """The (cycle, province) pairs a build rebuilt: the plan's, or every province of its cycles
-    (of every cycle on a full build)."""
+    (of every cycle on a full or first build: `cycle status` and sign-off read them)."""
     rows = con.query(
         "select distinct cycle, province_code from marts.fct_return_status "
         "where province_code is not null"
     )
-    cycles = set(plan.cycles)
+    cycles = set() if plan.first else set(plan.cycles)
     return sorted(
         (str(c), str(p))
         for c, p in rows
@@ -486,7 +490,9 @@ def _record_seed_versions(warehouse: Warehouse, versions: dict[str, str]) -> Non
 def _ensure_sources(warehouse: Warehouse) -> None:
     """The raw layer, the quality layer and the steps' ledger dbt reads must exist, even before
     the first ingest or the first validation (`marts.fct_quality_issues` is a view over
-    quality.findings, `marts.fct_cycle_states` over the ledger)."""
+    quality.findings, `marts.fct_cycle_states` over the ledger, the sign-off marts over the
+    sign-off tables)."""
+    from core.signoffs import ensure_signoff_tables
     from expectations.findings import ensure_quality_layer
     from ingest.raw_layer import ensure_raw_layer
 
@@ -494,6 +500,7 @@ def _ensure_sources(warehouse: Warehouse) -> None:
         ensure_raw_layer(con)
         ensure_quality_layer(con)
         ledger.ensure_ledger(con)
+        ensure_signoff_tables(con)
 
 
 def _work_dir(warehouse: Warehouse) -> Path:
