@@ -239,10 +239,130 @@ def report(cycle: Cycle, settings: Settings) -> None:
 @shared_options
 def status(cycle: Cycle, settings: Settings) -> None:
     """Where each district and province of CYCLE stands: received, built, validated, reported,
-    alerted (from the warehouse's marts.fct_cycle_states)."""
+    alerted (marts.fct_cycle_states); then its sign-off: open, validated, approved, locked,
+    what blocks each unit and who is left (marts.fct_signoff_states)."""
+    from cycle.signoff import SignoffNotAvailable, format_signoffs, unit_signoffs
     from cycle.status import format_states, read_states
 
     click.echo(format_states(cycle, read_states(settings, cycle)))
+    try:
+        units = unit_signoffs(settings, cycle)
+    except SignoffNotAvailable:  # built before sign-off existed: `cycle transform` adds it
+        return
+    click.echo("")
+    click.echo(format_signoffs(cycle, units))
+
+
+@main.command("approve")
+@click.argument("cycle", type=CYCLE)
+@click.argument("unit")
+@click.option("--by", required=True, help="Who approves (recorded).")
+@click.option("--comment", help="A comment recorded with the approval.")
+@shared_options
+def approve_command(
+    cycle: Cycle, unit: str, by: str, comment: str | None, settings: Settings
+) -> None:
+    """Approve UNIT (a district before the reform, a province) for CYCLE: its figures become a
+    new revision, which its reports show. Refused, with every reason, while returns are missing
+    and not waived, error findings neither resolved nor accepted, or (a province before the
+    reform) districts not approved."""
+    from cycle.signoff import approve
+
+    done = approve(settings, cycle, unit, by=by, comment=comment)
+    if done.unchanged:
+        click.echo(
+            f"{done.label}: đã phê duyệt, không có gì mới / already approved (revision "
+            f"{done.revision} by {done.approved_by}), nothing pending: nothing done"
+        )
+        return
+    click.echo(
+        f"{done.label}: đã phê duyệt / approved, revision {done.revision} by {done.approved_by}"
+        f" ({cycle.id}); `cycle report {cycle.id}` writes its signed report"
+    )
+
+
+@main.command("unapprove")
+@click.argument("cycle", type=CYCLE)
+@click.argument("unit")
+@click.option("--by", required=True, help="Who withdraws the approval (recorded).")
+@click.option("--reason", required=True, help="Why (recorded).")
+@shared_options
+def unapprove_command(cycle: Cycle, unit: str, by: str, reason: str, settings: Settings) -> None:
+    """Withdraw UNIT's approval for CYCLE (its reports become drafts; every revision stays)."""
+    from cycle.signoff import unapprove
+
+    done = unapprove(settings, cycle, unit, by=by, reason=reason)
+    click.echo(f"{done.label}: đã hủy phê duyệt / approval withdrawn ({cycle.id}, {done.state})")
+
+
+@main.command("waive")
+@click.argument("cycle", type=CYCLE)
+@click.argument("reporters", nargs=-1, required=True)
+@click.option("--by", required=True, help="Who waives (recorded).")
+@click.option("--reason", required=True, help="Why (recorded).")
+@shared_options
+def waive_command(
+    cycle: Cycle, reporters: tuple[str, ...], by: str, reason: str, settings: Settings
+) -> None:
+    """Waive the missing returns of REPORTERS (communes, agencies) for CYCLE: their units can
+    be approved without them."""
+    from cycle.signoff import waive
+
+    done = waive(settings, cycle, reporters, by=by, reason=reason)
+    click.echo(_recorded("Miễn / waived", done.recorded, done.already))
+
+
+@main.command("accept")
+@click.argument("cycle", type=CYCLE)
+@click.argument("finding_keys", nargs=-1, required=True)
+@click.option("--by", required=True, help="Who accepts (recorded).")
+@click.option("--reason", required=True, help="Why the figures stand (recorded).")
+@shared_options
+def accept_command(
+    cycle: Cycle, finding_keys: tuple[str, ...], by: str, reason: str, settings: Settings
+) -> None:
+    """Accept the findings FINDING_KEYS of CYCLE (marts.fct_quality_issues.finding_key, or a
+    prefix of at least 6 characters naming one, as `cycle status` shows them): they no longer
+    block approval."""
+    from cycle.signoff import accept
+
+    done = accept(settings, cycle, finding_keys, by=by, reason=reason)
+    click.echo(_recorded("Chấp nhận / accepted", done.recorded, done.already))
+
+
+@main.command("lock")
+@click.argument("cycle", type=CYCLE)
+@click.option("--by", required=True, help="Who locks (recorded).")
+@click.option("--reason", help="Why (recorded).")
+@shared_options
+def lock_command(cycle: Cycle, by: str, reason: str | None, settings: Settings) -> None:
+    """Lock CYCLE once every unit is approved: new returns are refused (archived and recorded
+    `cycle_locked`) until `cycle unlock`."""
+    from cycle.signoff import lock
+
+    lock(settings, cycle, by=by, reason=reason)
+    click.echo(f"{cycle.id}: đã khóa / locked by {by}")
+
+
+@main.command("unlock")
+@click.argument("cycle", type=CYCLE)
+@click.option("--by", required=True, help="Who unlocks (recorded).")
+@click.option("--reason", required=True, help="Why (recorded).")
+@shared_options
+def unlock_command(cycle: Cycle, by: str, reason: str, settings: Settings) -> None:
+    """Unlock CYCLE: returns are taken again (`cycle run` then takes those refused while it
+    was locked)."""
+    from cycle.signoff import unlock
+
+    unlock(settings, cycle, by=by, reason=reason)
+    click.echo(f"{cycle.id}: đã mở khóa / unlocked by {by}")
+
+
+def _recorded(what: str, recorded: tuple[str, ...], already: tuple[str, ...]) -> str:
+    line = f"{what}: {', '.join(recorded) or '—'}"
+    if already:
+        line += f" (đã ghi trước / already recorded: {', '.join(already)})"
+    return line
 
 
 @main.command()

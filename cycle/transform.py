@@ -191,6 +191,7 @@ def warm_up(settings: Settings) -> None:
     partial-parsing state the build then reads. Opens no connection (ingest may hold the DuckDB
     file); a failure is left for the build to report."""
     # what _ensure_sources needs (no pandas: the transform never loads a DataFrame)
+    import core.signoffs  # noqa: F401
     import expectations.findings  # noqa: F401
     import ingest.raw_layer  # noqa: F401
 
@@ -467,7 +468,9 @@ def _record_seed_versions(warehouse: Warehouse, versions: dict[str, str]) -> Non
 def _ensure_sources(warehouse: Warehouse) -> None:
     """The raw layer, the quality layer and the steps' ledger dbt reads must exist, even before
     the first ingest or the first validation (`marts.fct_quality_issues` is a view over
-    quality.findings, `marts.fct_cycle_states` over the ledger)."""
+    quality.findings, `marts.fct_cycle_states` over the ledger, the sign-off marts over the
+    sign-off tables)."""
+    from core.signoffs import ensure_signoff_tables
     from expectations.findings import ensure_quality_layer
     from ingest.raw_layer import ensure_raw_layer
 
@@ -475,6 +478,7 @@ def _ensure_sources(warehouse: Warehouse) -> None:
         ensure_raw_layer(con)
         ensure_quality_layer(con)
         ledger.ensure_ledger(con)
+        ensure_signoff_tables(con)
 
 
 def _work_dir(warehouse: Warehouse) -> Path:
