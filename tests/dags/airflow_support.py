@@ -55,21 +55,27 @@ def airflow_env(home: Path, users: Mapping[str, str], extra: Mapping[str, str]) 
     home.mkdir(parents=True, exist_ok=True)
     passwords.write_text(json.dumps({u: PASSWORD.format(user=u) for u in users}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTEST"))}
-    return env | {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__PARALLELISM": "2",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in users.items()),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DO_NOT_TRACK": "1",
-    } | dict(extra)
+    return (
+        env
+        | {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                f"{u}:{r}" for u, r in users.items()
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "DO_NOT_TRACK": "1",
+        }
+        | dict(extra)
+    )
 
 
 def airflow(env: Mapping[str, str], *args: str) -> str:
@@ -117,9 +123,7 @@ class ApiServer:
         lists them."""
         path = f"/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails?response_received=false"
         found = self.call(user, "GET", path)
-        return [
-            d for d in found["hitl_details"] if d["task_instance"]["state"] == "awaiting_input"
-        ]
+        return [d for d in found["hitl_details"] if d["task_instance"]["state"] == "awaiting_input"]
 
     def answer(
         self, user: str, action: dict[str, Any], option: str, params: dict[str, Any]
