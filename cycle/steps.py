@@ -347,11 +347,17 @@ def awaits_approval(unit: UnitSignoff) -> bool:
 
 
 def signoff_requests(settings: Settings, cycle: Cycle, wave: SignoffWave) -> list[SignoffRequest]:
-    """The units of one wave that await approval now, each with its question."""
-    from cycle.signoff import unit_signoffs
+    """The units of one wave that await approval now, each with its question; none for a
+    cycle with no sign-off state yet (nothing received or built: nobody can be ready)."""
+    from cycle.signoff import SignoffNotAvailable, unit_signoffs
 
+    try:
+        units = unit_signoffs(settings, cycle)
+    except SignoffNotAvailable as exc:
+        _log.info("%s: nothing to ask (%s)", cycle.id, exc)
+        return []
     requests = []
-    for unit in unit_signoffs(settings, cycle):
+    for unit in units:
         if unit.signs_after_districts != (wave == "provinces"):
             continue
         if awaits_approval(unit):

@@ -102,6 +102,7 @@ def test_offices_approve_in_airflow_through_the_rest_api(tmp_path: Path) -> None
             assert first["options"] == list(steps.SIGNOFF_OPTIONS)
             assert first["defaults"] == [steps.SIGNOFF_NOT_APPROVED]
             assert "Huyện Tam Đường" in first["subject"] and CYCLE.id in first["subject"]
+            assert str(settings.reports / CYCLE.id / "district_106_") in first["body"]
 
             # Approved on the command line while its question waits: the answer adds nothing.
             signoff.approve(settings, CYCLE, APPROVED_MEANWHILE, by="engineer")

@@ -45,6 +45,8 @@ def test_questions_go_to_ready_units_and_answers_record_what_cycle_approve_recor
     assert f"cycle approve {CYCLE.id} {ready[0]}" in question.body
     # provinces sign after all their districts: none is asked yet
     assert steps.signoff_requests(settings, CYCLE, "provinces") == []
+    # a cycle never built: nobody to ask (the run goes on to its reports)
+    assert steps.signoff_requests(settings, Cycle.parse("2021-Y"), "offices") == []
 
     def answer(code: str, option: str, by: str | None, comment: str | None = None) -> str:
         return steps.record_signoff_answer(
