@@ -8,6 +8,7 @@ leaves it as it was. Re-running on the same inbox changes nothing.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import errno
 import gc
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 from core.cycles import Cycle
 from core.reference import normalise_code, reference
 from core.settings import Settings
+from core.signoffs import is_locked
 from core.warehouse import Warehouse, WarehouseConnection
 from ingest import limits
 from ingest.archive import archive_bytes, sha256_of
@@ -323,6 +325,10 @@ def pending_files(settings: Settings, cycle: Cycle) -> list[str]:
             " where cycle = ?",
             [cycle.id],
         )
+        # files refused while the cycle was locked are pending again once it is unlocked
+        if not is_locked(con, cycle.id):
+            refused = set(_refused_while_locked(con, cycle))
+            rows = [r for r in rows if (r[0], r[3]) not in refused]
     recorded = {(name, size, at) for name, size, at, _ in rows}
     known = {(name, sha) for name, _, _, sha in rows}
     differing = [e for e in entries if (e.name, *_size_and_arrival(e)) not in recorded]
@@ -378,7 +384,15 @@ def ingest_cycle(
             f"select {', '.join(RECORDED_COLUMNS)} from raw.received_files where cycle = ?",
             [cycle.id],
         )
-    existing = [dict(zip(RECORDED_COLUMNS, row, strict=True)) for row in rows]
+        locked = is_locked(con, cycle.id)
+        # Files refused while the cycle was locked are read again once it is unlocked: their
+        # rows give way to what the files are now (nothing of theirs was stored but the record).
+        retake = set() if locked else set(_refused_while_locked(con, cycle))
+    existing = [
+        dict(zip(RECORDED_COLUMNS, row, strict=True))
+        for row in rows
+        if (row[0], row[1]) not in retake
+    ]
     known = {(r["file_name"], r["file_sha256"]) for r in existing}
     # A file already recorded under the same name, size and arrival time is not read again
     # (rsync's quick check): a re-run after one late return reads one file.
@@ -388,6 +402,8 @@ def ingest_cycle(
         on_total(len(to_read))
     received = read_many(to_read, cycle, settings.archive, progress)
     new = [r for r in received if (r.file_name, r.sha256) not in known]
+    if locked:
+        new = [_refused_locked(r, cycle) for r in new]
     summary.already_ingested = len(entries) - len(new)
     summary.new_files = len(new)
     for r in new:
@@ -417,6 +433,7 @@ def ingest_cycle(
 
     with warehouse.connect() as con, con.transaction():
         _write_scope(con, settings.inbox)
+        _forget(con, cycle.id, {(r.file_name, r.sha256) for r in new} & retake)
         # Rows already recorded keep everything but their status: update those that changed
         # and add the new files' rows, instead of rewriting the cycle's 12,000 rows.
         _update_statuses(con, cycle.id, changed)
@@ -431,6 +448,36 @@ def ingest_cycle(
             "raw.rejected_rows", REJECTED_ROWS_COLUMNS, _rejected_rows(cycle.id, contents)
         )
     return summary
+
+
+def _refused_while_locked(con: WarehouseConnection, cycle: Cycle) -> list[tuple[str, str]]:
+    return [
+        (str(name), str(sha))
+        for name, sha in con.query(
+            "select file_name, file_sha256 from raw.received_files"
+            " where cycle = ? and reason_code = 'cycle_locked'",
+            [cycle.id],
+        )
+    ]
+
+
+def _refused_locked(received: ReceivedFile, cycle: Cycle) -> ReceivedFile:
+    """A file received while the cycle is locked: archived and recorded, its figures not
+    stored (they are read again once the cycle is unlocked)."""
+    refused = problem(received.file_name, "cycle_locked", cycle=cycle.id)
+    return dataclasses.replace(
+        received, file_problem=refused, values=[], rejected=[], problems=[refused]
+    )
+
+
+def _forget(con: WarehouseConnection, cycle_id: str, files: set[tuple[str, str]]) -> None:
+    """Remove the records of files refused while the cycle was locked, now read again."""
+    for name, sha in sorted(files):
+        con.execute(
+            "delete from raw.received_files where cycle = ? and file_name = ? and file_sha256 = ?"
+            " and reason_code = 'cycle_locked'",
+            [cycle_id, name, sha],
+        )
 
 
 STATUS_CHANGES = "ingest_status_changes"

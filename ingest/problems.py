@@ -155,6 +155,13 @@ REASONS: dict[str, tuple[Scope, str, str]] = {
         "Không có số liệu hợp lệ nào trong tệp ({rejected} dòng bị loại)",
         "no valid figure in the file ({rejected} rows rejected)",
     ),
+    "cycle_locked": (
+        "file",
+        "Kỳ {cycle} đã khóa sau phê duyệt: tệp được lưu nhưng chưa dùng; sẽ được nhận khi kỳ"
+        " được mở khóa (cycle unlock)",
+        "cycle {cycle} is locked after sign-off: the file is archived, not used; it is taken"
+        " once the cycle is unlocked (cycle unlock)",
+    ),
     "duplicate_file": (
         "file",
         "Trùng nội dung với tệp '{original}' đã nhận",

@@ -151,7 +151,21 @@ def _context(report: ReportData) -> dict[str, Any]:
         "breakdown": _breakdown(report),
         "legend_vi": LEGEND_VI,
         "legend_en": LEGEND_EN,
+        "signoff_lines": p.signoff_lines(report),
+        "signoff_class": _signoff_class(report),
+        "units_left": p.units_left_text(report),
+        "pending_mark": p.PENDING_MARK,
+        "pending_title": "Đã thay đổi sau lần phê duyệt / changed since the revision approved",
     }
+
+
+def _signoff_class(report: ReportData) -> str:
+    s = report.signoff
+    if s.pending_revision:
+        return "pending"
+    if s.approved or (report.level == "country" and s.units_signing and not s.units_left):
+        return "approved"
+    return "draft"
 
 
 def _summary(report: ReportData) -> dict[str, Any]:
@@ -196,6 +210,7 @@ def _indicators(report: ReportData) -> list[dict[str, Any]]:
                 "coverage_pct": p.vi_percent(ind.coverage_pct, 0),
                 "plan": ind.plan_id or "",
                 "finding_ids": ind.finding_ids,
+                "pending": report.signoff.is_pending(report.unit.code, ind.indicator_code),
             }
         )
     return rows
@@ -327,6 +342,9 @@ def _breakdown(report: ReportData) -> dict[str, Any]:
                 title = "Số nhỏ, không công bố / Small count withheld"
             elif cell.value is None:
                 cls.append("na")
+            if report.signoff.is_pending(b.unit_code, code):
+                cls.append("pending")
+                title = "Đã thay đổi sau lần phê duyệt / changed since the revision approved"
             if cell.finding_ids:
                 cls.append("flagged")
                 title = (
@@ -334,9 +352,11 @@ def _breakdown(report: ReportData) -> dict[str, Any]:
                     + ", ".join(cell.finding_ids[:10])
                     + (f" … +{len(cell.finding_ids) - 10}" if len(cell.finding_ids) > 10 else "")
                 )
+            pending = report.signoff.is_pending(b.unit_code, code)
             cells.append(
                 {
-                    "text": p.cell_text(cell, units[code], decimals[code]),
+                    "text": p.cell_text(cell, units[code], decimals[code])
+                    + (f" {p.PENDING_MARK}" if pending else ""),
                     "cls": " ".join(cls),
                     "title": title,
                     "first": cell.finding_ids[0] if cell.finding_ids else None,

@@ -160,4 +160,9 @@ def _readers(query: str, keys: list[Any], parent: Mapping[Key, Key], country: Ke
         # A district's breakdown (a province's after the reform) shows each commune's return.
         if query == "return_status" and keys[0] == "commune" and ("commune", keys[1]) in parent:
             out.append(parent[("commune", keys[1])])
+    elif query == "signoff_states":
+        # the unit's own report says what it is; the country's lists the units left
+        out += [(keys[0], keys[1]), country]
+    elif query == "pending_revisions":
+        out.append((keys[0], keys[1]))  # the cells marked in the signed unit's report
     return list(dict.fromkeys(out))

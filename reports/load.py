@@ -12,9 +12,11 @@ large mart) of their units only. The columns are those of the marts' dbt contrac
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -38,8 +40,10 @@ from reports.model import (
     ReportingRow,
     ReportLevel,
     ReturnStatus,
+    Signoff,
     TargetStatus,
     UnitInfo,
+    UnitLeft,
     UnitLevel,
     count_returns,
 )
@@ -58,6 +62,8 @@ class MartInput:
     """The columns `reports.inputs` groups the rows by before hashing them: which reports read
     a group follows from these (see `reports.inputs._readers`)."""
     optional: bool = False
+    """Read only when the mart exists (and, with `after_checks`, the checks have run)."""
+    after_checks: bool = False
     """Absent until the quality checks have run on the cycle."""
 
     def sql(self, columns: str | None = None, where: str = "") -> str:
@@ -109,6 +115,24 @@ INPUTS: dict[str, MartInput] = {
         "cycle = ?",
         groups=("district_code", "province_code"),
         optional=True,
+        after_checks=True,
+    ),
+    "signoff_states": MartInput(
+        "fct_signoff_states",
+        columns(
+            "unit_level unit_code unit_name_vi state is_approved is_locked revision approved_by"
+            " approved_at approval_comment pending_revision figures_pending returns_pending"
+        ),
+        "cycle = ?",
+        groups=("unit_level", "unit_code"),
+        optional=True,
+    ),
+    "pending_revisions": MartInput(
+        "fct_pending_revisions",
+        columns("signed_unit_level signed_unit_code change_kind unit_code item_code"),
+        "cycle = ?",
+        groups=("signed_unit_level", "signed_unit_code"),
+        optional=True,
     ),
     "admin_units": MartInput(
         "dim_admin_units",
@@ -138,6 +162,9 @@ class CycleMarts:
     frames: dict[str, pd.DataFrame]
     """By `INPUTS` name; the indicator values are every unit's, or those of the units
     `load_cycle` was asked for; no quality issues when the checks have not run."""
+    signed: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """By `INPUTS` name, the rows of the revisions approved and in force (`SIGNED`), with
+    `signed_unit_level` and `signed_unit_code`: what an approved unit's report shows."""
 
     @property
     def quality_checked(self) -> bool:
@@ -180,8 +207,44 @@ def check_marts(con: WarehouseConnection, wh: Warehouse, cycle: Cycle) -> set[st
     return {
         name
         for name, i in INPUTS.items()
-        if not i.optional or (checked and con.table_exists("marts", i.mart))
+        if not i.optional or ((checked or not i.after_checks) and con.table_exists("marts", i.mart))
     }
+
+
+SIGNED = {
+    "indicator_values": "approved_indicator_values",
+    "reporting_rates": "approved_reporting_rates",
+    "return_status": "approved_return_status",
+    "quality_issues": "approved_quality_issues",
+}
+"""`INPUTS` whose approved revisions an approved unit's report reads (schema ops,
+`core.signoffs.SNAPSHOTS`): the same columns, as they were when the unit was approved."""
+
+
+def signed_sql(name: str) -> str:
+    """The rows of the revisions in force (the units approved now) of input `name`."""
+    i = INPUTS[name]
+    picked = ", ".join(f"a.{c}" for c in i.columns)
+    return (
+        f"select a.signed_unit_level, a.signed_unit_code, {picked} from ops.{SIGNED[name]} as a"
+        " join marts.fct_signoff_states as s on s.cycle = a.cycle"
+        " and s.unit_level = a.signed_unit_level and s.unit_code = a.signed_unit_code"
+        " and s.revision = a.revision where a.cycle = ? and s.is_approved"
+    )
+
+
+def _read_signed(
+    con: WarehouseConnection, cycle: Cycle, unit_codes: Collection[str] | None
+) -> dict[str, pd.DataFrame]:
+    signed: dict[str, pd.DataFrame] = {}
+    for name in SIGNED:
+        sql = signed_sql(name)
+        params: list[Any] = [cycle.id]
+        if unit_codes is not None:
+            sql += " and a.signed_unit_code in (select unnest(cast(? as varchar[])))"
+            params = [*params, sorted(unit_codes)]
+        signed[name] = _plain(con.query_df(sql, params))
+    return signed
 
 
 def load_cycle(
@@ -202,6 +265,9 @@ def load_cycle(
             else:
                 frame = con.query_df(i.sql(), i.params(cycle))
             frames[name] = _plain(frame)
+        signed = {}
+        if "signoff_states" in frames and con.table_exists("ops", "approved_indicator_values"):
+            signed = _read_signed(con, cycle, unit_codes)
     return CycleMarts(
         cycle=cycle.id,
         previous_cycle=cycle.previous_comparable.id,
@@ -209,6 +275,7 @@ def load_cycle(
         is_annual=cycle.is_annual,
         generated_from=wh.describe(),
         frames=frames,
+        signed=signed,
     )
 
 
@@ -382,13 +449,38 @@ class ReportBuilder:
             elif r["unit_level"] == "district":
                 self.districts_of[r["province_code"]].append(r["unit_code"])
 
-        self.values = self._index_values(marts.frames["indicator_values"])
+        self._index(marts.frames, quality_checked=marts.quality_checked)
+
+        # sign-off (issue 15): each unit's state, and the cells changed since its revision
+        self.signoffs = {
+            (r["unit_level"], r["unit_code"]): r for r in marts.records("signoff_states")
+        }
+        self.pending_cells: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        for r in marts.records("pending_revisions"):
+            if r["change_kind"] == "figure":
+                self.pending_cells[(r["signed_unit_level"], r["signed_unit_code"])].add(
+                    (r["unit_code"], r["item_code"])
+                )
+
+    def _index(self, frames: Mapping[str, pd.DataFrame], *, quality_checked: bool) -> None:
+        """Index the cycle-grained inputs: the working marts, or a revision approved."""
+        self.quality_checked = quality_checked
+
+        def records(name: str) -> Iterator[dict[str, Any]]:
+            frame = frames.get(name)
+            if frame is None:
+                return
+            columns = list(frame.columns)
+            for row in zip(*(frame[column].tolist() for column in columns), strict=True):
+                yield dict(zip(columns, row, strict=True))
+
+        self.values = self._index_values(frames["indicator_values"])
 
         self.rates: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
-        for r in marts.records("reporting_rates"):
+        for r in records("reporting_rates"):
             self.rates[(r["unit_level"], r["unit_code"])][r["reporter_kind"]] = r
 
-        self.status = list(marts.records("return_status"))
+        self.status = list(records("return_status"))
         self.status_by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for r in self.status:
             if r["district_code"]:
@@ -399,7 +491,7 @@ class ReportBuilder:
             r["reporter_code"]: r for r in self.status if r["reporter_kind"] == "commune"
         }
 
-        self.issues = list(marts.records("quality_issues"))
+        self.issues = list(records("quality_issues"))
         self.issues_by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for r in self.issues:
             if r["district_code"]:
@@ -418,6 +510,52 @@ class ReportBuilder:
 
     # -- one report ---------------------------------------------------------------------------
     def build(self, level: ReportLevel, code: str) -> ReportData:
+        """The unit's report: an approved unit's shows the revision it signed (with the cells
+        changed since marked), any other the working marts, as a draft."""
+        state = self.signoffs.get((level, code))
+        approved = bool(state and state["is_approved"]) and level != "country"
+        data = (self._signed(level, code) if approved else self)._build(level, code)
+        return dataclasses.replace(data, signoff=self._signoff(level, code))
+
+    def _signed(self, level: str, code: str) -> ReportBuilder:
+        """This builder over the unit's revision in force (`CycleMarts.signed`)."""
+        frames = {}
+        for name, frame in self.marts.signed.items():
+            mine = frame[
+                (frame["signed_unit_level"] == level) & (frame["signed_unit_code"] == code)
+            ]
+            frames[name] = mine.drop(columns=["signed_unit_level", "signed_unit_code"])
+        signed = copy.copy(self)
+        signed._index(frames, quality_checked=True)
+        return signed
+
+    def _signoff(self, level: str, code: str) -> Signoff:
+        if level == "country":
+            left = [
+                UnitLeft(lv, c, r["unit_name_vi"] or c, r["state"], bool(r["pending_revision"]))
+                for (lv, c), r in sorted(
+                    self.signoffs.items(), key=lambda kv: (kv[1]["unit_code"], kv[0][0])
+                )
+                if not r["is_approved"] or r["pending_revision"]
+            ]
+            return Signoff(units_left=tuple(left), units_signing=len(self.signoffs))
+        r = self.signoffs.get((level, code))
+        if not r or not r["is_approved"]:
+            return Signoff()
+        return Signoff(
+            approved=True,
+            locked=bool(r["is_locked"]),
+            revision=_opt_int(r["revision"]),
+            approved_by=r["approved_by"],
+            approved_at=r["approved_at"],
+            comment=r["approval_comment"],
+            pending_revision=bool(r["pending_revision"]),
+            figures_pending=_int(r["figures_pending"]),
+            returns_pending=_int(r["returns_pending"]),
+            pending_cells=frozenset(self.pending_cells.get((level, code), set())),
+        )
+
+    def _build(self, level: ReportLevel, code: str) -> ReportData:
         unit = self._unit_info(level, code)
         scoped = self._findings(level, code)
         findings = [f for f, _ in scoped]
@@ -454,7 +592,7 @@ class ReportBuilder:
             breakdown=breakdown,
             breakdown_level=breakdown_level,
             reporting_rates=rates,
-            quality_checked=self.marts.quality_checked,
+            quality_checked=self.quality_checked,
             notes=notes,
             returns_expected=returns_expected,
         )

@@ -171,6 +171,44 @@ class ReportingRateRow:
 
 
 @dataclass(frozen=True)
+class UnitLeft:
+    """A signing unit not approved yet (or with a revision pending), for the country's list."""
+
+    level: str
+    code: str
+    name_vi: str
+    state: str
+    pending_revision: bool
+
+
+@dataclass(frozen=True)
+class Signoff:
+    """What a report is (issue 15): a draft until its unit is approved; then the revision signed
+    (its figures are that revision's, `marts.fct_signoff_states` and `ops.approved_*`), and
+    whether figures changed since (a revision pending: the cells concerned are marked)."""
+
+    approved: bool = False
+    locked: bool = False
+    revision: int | None = None
+    approved_by: str | None = None
+    approved_at: date | None = None
+    """The day approved (UTC)."""
+    comment: str | None = None
+    pending_revision: bool = False
+    figures_pending: int = 0
+    returns_pending: int = 0
+    pending_cells: frozenset[tuple[str, str]] = frozenset()
+    """(unit_code, indicator_code) whose working figures differ from the revision signed."""
+    units_left: tuple[UnitLeft, ...] = ()
+    """The country's report: the signing units not approved (or with a revision pending)."""
+    units_signing: int = 0
+    """The country's report: how many units sign the cycle."""
+
+    def is_pending(self, unit_code: str, indicator_code: str) -> bool:
+        return (unit_code, indicator_code) in self.pending_cells
+
+
+@dataclass(frozen=True)
 class ReportData:
     unit: UnitInfo
     cycle: str
@@ -192,6 +230,8 @@ class ReportData:
     returns_expected: dict[str, int] | None = None
     """Every expected return by status, when `reporting` lists only those needing attention
     (the country's report); None when it lists them all."""
+    signoff: Signoff = field(default_factory=Signoff)
+    """Draft, or the revision approved (issue 15)."""
 
     @property
     def level(self) -> UnitLevel:

@@ -288,3 +288,70 @@ def unit_title(report: ReportData) -> Pair:
 def cycle_text(report: ReportData) -> Pair:
     kind = CYCLE_KIND[report.is_annual]
     return (f"{report.cycle} ({kind[0]})", f"{report.cycle} ({kind[1]})")
+
+
+PENDING_MARK = "✱"
+"""Marks a cell whose working figure changed since the revision signed."""
+
+
+def signoff_lines(report: ReportData) -> list[Pair]:
+    """What the report is, first thing on it: a draft, or the revision approved (by whom, when),
+    and a revision pending; the country's report says which units are left."""
+    s = report.signoff
+    lines: list[Pair] = []
+    if report.level == "country":
+        if s.units_signing and not s.units_left:
+            lines.append(
+                (
+                    "Tổng hợp từ số liệu đã được mọi đơn vị phê duyệt",
+                    "Consolidated from figures every unit has approved",
+                )
+            )
+        else:
+            lines.append(
+                (
+                    f"Dự thảo — còn {len(s.units_left)}/{s.units_signing} đơn vị chưa phê duyệt",
+                    f"Draft — {len(s.units_left)} of {s.units_signing} units not approved yet",
+                )
+            )
+        return lines
+    if not s.approved:
+        return [("Dự thảo — chưa được phê duyệt", "Draft — not approved yet")]
+    when = s.approved_at.strftime("%d/%m/%Y") if s.approved_at else "?"
+    lines.append(
+        (
+            f"Đã phê duyệt — lần {s.revision}, bởi {s.approved_by}, ngày {when}"
+            + (" (kỳ đã khóa)" if s.locked else ""),
+            f"Approved — revision {s.revision}, by {s.approved_by}, on "
+            f"{s.approved_at.strftime('%Y-%m-%d') if s.approved_at else '?'}"
+            + (" (cycle locked)" if s.locked else ""),
+        )
+    )
+    if s.comment:
+        lines.append((f"Ý kiến: {s.comment}", f"Comment: {s.comment}"))
+    if s.pending_revision:
+        lines.append(
+            (
+                f"Chờ phê duyệt lại: {s.figures_pending} số liệu và {s.returns_pending} báo cáo đã "
+                f"thay đổi sau lần {s.revision}; báo cáo vẫn hiện số liệu đã phê duyệt, các ô "
+                f"{PENDING_MARK} đã thay đổi",
+                f"Pending revision: {s.figures_pending} figures and {s.returns_pending} returns "
+                f"changed since revision {s.revision}; the report shows the figures approved, "
+                f"cells marked {PENDING_MARK} have changed",
+            )
+        )
+    return lines
+
+
+def units_left_text(report: ReportData) -> list[str]:
+    """The country's report: each unit not approved yet, one line."""
+    state = {"open": "chưa kiểm tra / open", "validated": "chờ phê duyệt / validated"}
+    return [
+        f"{u.code} {u.name_vi} ({level_word(u.level)[0]}): "
+        + (
+            "chờ phê duyệt lại / pending revision"
+            if u.pending_revision
+            else state.get(u.state, u.state)
+        )
+        for u in report.signoff.units_left
+    ]

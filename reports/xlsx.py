@@ -163,6 +163,9 @@ def write_xlsx(report: ReportData, path: Path) -> Path:
     return path
 
 
+_PENDING = "Đã thay đổi sau lần phê duyệt / changed since the revision approved"
+
+
 def _setup(ws: Worksheet) -> None:
     ws.set_landscape()
     ws.set_paper(9)  # A4
@@ -289,6 +292,8 @@ def _write_indicators(
         _number(ws, row, 4, ind.numerator, f.count)
         _number(ws, row, 5, ind.denominator, f.count)
         _number(ws, row, 6, ind.value, f.number(d, ind.unit, bold=True))
+        if report.signoff.is_pending(report.unit.code, ind.indicator_code):
+            ws.write_comment(row, 6, f"{p.PENDING_MARK} {_PENDING}", {"font_name": "Arial"})
         level_target = ind.target_comparator in p.COMPARATOR_SYMBOL
         if level_target:
             ws.write_string(
@@ -765,6 +770,8 @@ def _write_breakdown(
                 )
             else:
                 _number(ws, row, col, cell.value, f.number(decimals[code], units[code]))
+            if report.signoff.is_pending(b.unit_code, code) and not cell.finding_ids:
+                ws.write_comment(row, col, f"{p.PENDING_MARK} {_PENDING}", {"font_name": "Arial"})
         if communes:
             if b.return_status:
                 ws.write_string(row, rate_col, p.both(p.RETURN[b.return_status]))
@@ -818,6 +825,8 @@ def _write_summary(ws: Worksheet, report: ReportData, f: _Formats) -> None:
     ws.write_string(1, 0, p.TITLE[1], f(italic=True, font_color="#595959"))
     unit_vi, unit_en = p.unit_title(report)
     info: list[tuple[str, str]] = [
+        *(("Phê duyệt / Sign-off", p.both(line)) for line in p.signoff_lines(report)),
+        *(("Chưa phê duyệt / Not approved", line) for line in p.units_left_text(report)),
         ("Đơn vị / Unit", f"{unit_vi} — {unit_en}"),
         ("Cấp / Level", p.both(p.LEVEL[report.level])),
     ]
