@@ -150,3 +150,18 @@ def test_offices_approve_in_airflow_through_the_rest_api(tmp_path: Path) -> None
     after = {u.unit_code: u for u in signoff.unit_signoffs(settings, CYCLE)}
     assert after["106"].state == "approved" and after["106"].approved_by == "office_106"
     assert after[PROVINCE].state != "approved" and after[PROVINCE].ready
+
+    # The final reports say what they are: the districts approved (by whom, which revision),
+    # the province a draft, the country the one unit left.
+    reports = settings.reports / CYCLE.id
+    assert "Đã phê duyệt — lần 1, bởi office_106" in _signoff_banner(reports, "district_106_")
+    assert "Comment: Đã rà soát / checked (106)" in _signoff_banner(reports, "district_106_")
+    assert "bởi engineer" in _signoff_banner(reports, f"district_{APPROVED_MEANWHILE}_")
+    assert "Dự thảo — chưa được phê duyệt" in _signoff_banner(reports, f"province_{PROVINCE}_")
+    assert "Draft — 1 of 9 units not approved yet" in _signoff_banner(reports, "country")
+
+
+def _signoff_banner(reports: Path, stem: str) -> str:
+    """The sign-off lines at the top of a unit's HTML report."""
+    page = next(reports.glob(f"{stem}*.html")).read_text(encoding="utf-8")
+    return page.split('<div id="signoff"', 1)[1].split("</div>", 1)[0]
