@@ -441,7 +441,7 @@ def record_signoff_answer(
     None: Airflow chose the default): nothing recorded. A refusal (the unit is no longer
     ready) is logged, not raised: a failed task would ask again and hold up the other units'
     final reports."""
-    from cycle.signoff import SignoffRefused, approve
+    from cycle.signoff import SignoffRefused
 
     if by is None:
         outcome = f"{cycle.id} {unit_code}: no answer before the wait ended; nothing recorded"
@@ -450,7 +450,7 @@ def record_signoff_answer(
         outcome = f"{cycle.id} {unit_code}: not approved by {by}{why}; nothing recorded"
     else:
         try:
-            unit = approve(settings, cycle, unit_code, by=by, comment=comment, via="airflow")
+            unit = _approve_when_free(settings, cycle, unit_code, by=by, comment=comment)
         except SignoffRefused as exc:
             outcome = f"{cycle.id} {unit_code}: the approval by {by} was refused: {exc}"
             _log.warning("%s", outcome)
@@ -464,3 +464,25 @@ def record_signoff_answer(
             outcome = f"{cycle.id} {unit_code}: approved by {by}, revision {unit.revision}"
     _log.info("%s", outcome)
     return outcome
+
+
+SIGNOFF_BUSY_PATIENCE = 30 * 60.0
+"""Seconds an answer waits for a warehouse held by another command (a `cycle run` by hand)
+before its task fails: a failed question is retried by asking the office again."""
+
+
+def _approve_when_free(
+    settings: Settings, cycle: Cycle, unit_code: str, *, by: str, comment: str | None
+) -> UnitSignoff:
+    from core.warehouse import WarehouseBusy
+    from cycle.signoff import approve
+
+    deadline = time.monotonic() + SIGNOFF_BUSY_PATIENCE
+    while True:
+        try:
+            return approve(settings, cycle, unit_code, by=by, comment=comment, via="airflow")
+        except WarehouseBusy as exc:  # approve waited CYCLE_LOCK_WAIT seconds already
+            if time.monotonic() >= deadline:
+                raise
+            _log.info("%s %s: %s; the approval by %s waits", cycle.id, unit_code, exc, by)
+            time.sleep(1.0)

@@ -5,11 +5,15 @@ rules, to share the session's built warehouse)."""
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 
 import pytest
 
 from core.cycles import Cycle
+from core.warehouse import LOCK_WAIT_ENV
 from cycle import signoff, steps
+from tests.cycle.test_warehouse_lock import HOLD, holder
 from tests.transform.conftest import BuiltWarehouse, read
 from tests.transform.test_signoff_rules import clear_blockers
 
@@ -28,7 +32,7 @@ def _audit(built_copy: BuiltWarehouse) -> list[tuple[str, str, str, str]]:
 
 
 def test_questions_go_to_ready_units_and_answers_record_what_cycle_approve_records(
-    built_copy: BuiltWarehouse,
+    built_copy: BuiltWarehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = built_copy.settings
     steps.validate(settings, CYCLE)
@@ -62,8 +66,15 @@ def test_questions_go_to_ready_units_and_answers_record_what_cycle_approve_recor
     assert "refused" in refused and ("cycle waive" in refused or "cycle accept" in refused)
     assert _audit(built_copy) == []
 
-    # Approve: recorded as `cycle approve` records it, with via='airflow'; twice: nothing new.
+    # Approve: recorded as `cycle approve` records it, with via='airflow', once the warehouse is
+    # free (here a `cycle run` holds it for a few seconds); twice: nothing new.
+    monkeypatch.setenv(LOCK_WAIT_ENV, "1")
+    run = holder(HOLD, settings.warehouse)
+    threading.Timer(4, lambda: run.communicate("")).start()
+    started = time.monotonic()
     assert "approved by office_a, revision 1" in answer(ready[0], steps.SIGNOFF_APPROVE, "office_a")
+    assert time.monotonic() - started > 3  # it waited for the run, past CYCLE_LOCK_WAIT
+    assert run.wait(timeout=30) == 0
     again = answer(ready[0], steps.SIGNOFF_APPROVE, "office_c")
     assert "approved already, revision 1 by office_a (airflow)" in again
     assert _audit(built_copy) == [(ready[0], "approve", "office_a", "airflow")]
