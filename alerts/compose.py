@@ -104,6 +104,7 @@ class OfficeAlert:
     reporters: list[ReporterItems]
     fingerprint: str
     from_email: str = DEFAULT_FROM
+    pending: PendingRevision | None = None
 
     @cached_property
     def subject(self) -> str:
@@ -146,6 +147,16 @@ class OfficeAlert:
         """The reporters' deadline when they share one."""
         deadlines = {r.deadline for r in self.reporters if r.deadline}
         return deadlines.pop() if len(deadlines) == 1 else None
+
+
+@dataclass(frozen=True)
+class PendingRevision:
+    """The office's unit is approved and figures changed since (issue 15): its published
+    report keeps the revision signed until it is approved again."""
+
+    revision: int
+    figures: int
+    returns: int
 
 
 @dataclass
@@ -232,8 +243,11 @@ def compose_alerts(
     quality_issues: pd.DataFrame,
     contacts: ContactBook,
     from_email: str = DEFAULT_FROM,
+    signoff_states: pd.DataFrame | None = None,
 ) -> AlertPlan:
-    """One alert per office that has a missing return or a finding, in office-code order.
+    """One alert per office that has a missing return, a finding or a revision pending (its
+    unit approved, figures changed since: `signoff_states`, rows of marts.fct_signoff_states),
+    in office-code order.
 
     A finding that only repeats that a reporter's return is missing (no element, no indicator,
     for a reporter already listed as missing) is not listed twice.
@@ -321,8 +335,16 @@ def compose_alerts(
             f"gửi được / rows without a {column} could not be routed to an office"
         )
 
-    for office in sorted(groups):
-        reporters = sorted(groups[office].values(), key=ReporterItems.sort_key)
+    pending: dict[str, PendingRevision] = {}
+    for row in _records(signoff_states) if signoff_states is not None else ():
+        office = _code(row.get("unit_code"), width)
+        if row.get("unit_level") == level and office and row.get("pending_revision") is True:
+            pending[office] = PendingRevision(
+                int(row["revision"]), int(row["figures_pending"]), int(row["returns_pending"])
+            )
+
+    for office in sorted(set(groups) | set(pending)):
+        reporters = sorted(groups.get(office, {}).values(), key=ReporterItems.sort_key)
         for items in reporters:
             items.findings.sort(
                 key=lambda f: (
@@ -334,7 +356,7 @@ def compose_alerts(
                 )
             )
         reporters = [r for r in reporters if r.missing or r.findings]
-        if reporters:
+        if reporters or office in pending:
             plan.alerts.append(
                 _office_alert(
                     cycle,
@@ -343,13 +365,15 @@ def compose_alerts(
                     reporters=reporters,
                     contacts=contacts,
                     from_email=from_email,
+                    pending=pending.get(office),
                 )
             )
     return plan
 
 
-def fingerprint(reporters: Iterable[ReporterItems]) -> str:
-    """sha256 of the missing returns and findings (not of names, wording or contacts)."""
+def fingerprint(reporters: Iterable[ReporterItems], pending: PendingRevision | None = None) -> str:
+    """sha256 of the missing returns, findings and revision pending (not of names, wording
+    or contacts)."""
     missing: list[str] = []
     findings: list[str] = []
     for items in reporters:
@@ -357,9 +381,10 @@ def fingerprint(reporters: Iterable[ReporterItems]) -> str:
             deadline = items.deadline.isoformat() if items.deadline else None
             missing.append(json.dumps([items.code, deadline]))
         findings.extend(json.dumps(f.key(), ensure_ascii=False) for f in items.findings)
-    content = json.dumps(
-        {"missing": sorted(missing), "findings": sorted(findings)}, ensure_ascii=False
-    )
+    facts: dict[str, Any] = {"missing": sorted(missing), "findings": sorted(findings)}
+    if pending is not None:  # absent otherwise: alerts sent before sign-off keep their digest
+        facts["pending_revision"] = [pending.revision, pending.figures, pending.returns]
+    content = json.dumps(facts, ensure_ascii=False)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
@@ -376,6 +401,7 @@ def _office_alert(
     reporters: list[ReporterItems],
     contacts: ContactBook,
     from_email: str,
+    pending: PendingRevision | None = None,
 ) -> OfficeAlert:
     unit = reference().unit(cycle.hierarchy, level, office)
     contact = contacts.lookup(office, level)
@@ -392,8 +418,9 @@ def _office_alert(
         office_name=office_name,
         contact=contact,
         reporters=reporters,
-        fingerprint=fingerprint(reporters),
+        fingerprint=fingerprint(reporters, pending),
         from_email=from_email,
+        pending=pending,
     )
     return alert
 

@@ -89,3 +89,18 @@ def read_return_status(con: WarehouseConnection, cycle: Cycle) -> pd.DataFrame:
 def read_quality_issues(con: WarehouseConnection, cycle: Cycle) -> pd.DataFrame:
     """Every quality finding of the cycle."""
     return _select(con, QUALITY_ISSUES, QUALITY_ISSUES_COLUMNS, cycle)
+
+
+SIGNOFF_STATES = ("marts", "fct_signoff_states")
+
+
+def read_signoff_states(con: WarehouseConnection, cycle: Cycle) -> pd.DataFrame | None:
+    """The cycle's signing units with their revision pending, if any; None when the warehouse
+    has no sign-off yet (built before it)."""
+    if not con.table_exists(*SIGNOFF_STATES):
+        return None
+    return con.query_df(
+        "select unit_level, unit_code, revision, pending_revision, figures_pending,"
+        " returns_pending from marts.fct_signoff_states where cycle = ?",
+        [cycle.id],
+    )

@@ -21,7 +21,7 @@ from typing import Literal
 from alerts.compose import DEFAULT_FROM, AlertPlan, OfficeAlert, compose_alerts
 from alerts.contacts import read_contacts
 from alerts.log import AlertLog, LogEntry, LogStatus, last_delivered, record_run
-from alerts.queries import read_quality_issues, read_return_status
+from alerts.queries import read_quality_issues, read_return_status, read_signoff_states
 from alerts.smtp import (
     DeliveryUncertain,
     SmtpConfig,
@@ -340,6 +340,7 @@ def _plan(con: WarehouseConnection, settings: Settings, cycle: Cycle, from_email
         read_quality_issues(con, cycle),
         read_contacts(settings.contacts),
         from_email,
+        read_signoff_states(con, cycle),
     )
 
 

@@ -160,3 +160,48 @@ def test_codes_that_lost_their_leading_zero(tmp_path: Path) -> None:
     alert = plan(marts, tmp_path).alerts[0]
     assert (alert.office_code, alert.reporters[0].code) == ("106", "03390")
     assert alert.office_name == "Huyện Tam Đường"
+
+
+def test_an_approved_office_with_a_revision_pending_is_told_so(tmp_path: Path) -> None:
+    """Issue 15: the office whose approved figures changed since (a late return) is told its
+    report keeps the revision approved until it approves again, even with nothing else to
+    report; its alert's fingerprint changes with the revision pending."""
+    marts = nhu_xuan()
+    contacts = tmp_path / "contacts.csv"
+    write_demo_contacts(contacts, ["402", "403"])
+    signoff = pd.DataFrame(
+        [
+            ("district", "402", 1, True, 3, 1),
+            ("district", "403", 2, True, 5, 1),
+            ("province", "38", 1, True, 8, 2),  # no office at the province before the reform
+        ],
+        columns=[
+            "unit_level",
+            "unit_code",
+            "revision",
+            "pending_revision",
+            "figures_pending",
+            "returns_pending",
+        ],
+    )
+    composed = compose_alerts(
+        PRE,
+        pd.DataFrame(marts.status, columns=list(STATUS_COLUMNS)),
+        pd.DataFrame(marts.issues, columns=list(ISSUE_COLUMNS)),
+        read_contacts(contacts),
+        DEFAULT_FROM,
+        signoff,
+    )
+    by_office = {a.office_code: a for a in composed.alerts}
+    assert sorted(by_office) == ["402", "403"]
+    only_pending = by_office["403"]
+    assert not only_pending.reporters and only_pending.pending is not None
+    assert "CHỜ PHÊ DUYỆT LẠI" in only_pending.text and "lần 2" in only_pending.text
+    assert "Pending revision: approved as revision 2" in only_pending.text
+    assert "chờ phê duyệt lại" in only_pending.subject
+    assert "revision pending" in only_pending.html
+    before = {a.office_code: a.fingerprint for a in plan(marts, tmp_path).alerts}
+    assert by_office["402"].fingerprint != before["402"]
+    assert (
+        "CHỜ PHÊ DUYỆT LẠI" in by_office["402"].text and "Chưa nộp báo cáo" in by_office["402"].html
+    )

@@ -20,9 +20,14 @@ from ingest.pipeline import ingest_cycle
 CYCLES = ("2022-Y", "2023-H1", "2023-Y", "2024-Y", "2025-Y")
 """2023 holds Thanh Bình's targets (half-year: interim; annual: judged, CT13 against 2022-Y);
 2025-Y is after the reform, where nothing is compared with 2024-Y."""
-STATE_RELATIONS = ("staging.stg_ops__step_ledger_entries", "marts.fct_cycle_states")
-"""The views over the steps' ledger: each run records its own time there, so they are compared
-by identity, not by content, where figures are compared."""
+STATE_RELATIONS = (
+    "staging.stg_ops__step_ledger_entries",
+    "marts.fct_cycle_states",
+    "marts.fct_signoff_states",
+)
+"""The views over the steps' ledger (the sign-off states read the cycle's states): each run
+records its own time there, so they are compared by identity, not by content, where figures
+are compared."""
 PROVINCES = ("12", "87")
 """Lai Châu (Tam Đường's plan deadlines) and Đồng Tháp (Thanh Bình's plan targets)."""
 

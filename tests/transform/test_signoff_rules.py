@@ -25,18 +25,22 @@ def units(settings: Settings) -> dict[str, signoff.UnitSignoff]:
 
 
 def clear_blockers(settings: Settings, unit_code: str) -> None:
-    """Waive the unit's missing returns and accept its open errors."""
+    """Waive the unit's missing returns and accept its open errors (2024-Y)."""
+    clear_blockers_of(settings, CYCLE, unit_code)
+
+
+def clear_blockers_of(settings: Settings, cycle: Cycle, unit_code: str) -> None:
     items = read(
         settings,
         "select item_kind, item_code from marts.fct_signoff_items_open "
-        f"where cycle = '{CYCLE.id}' and unit_code = '{unit_code}'",
+        f"where cycle = '{cycle.id}' and unit_code = '{unit_code}'",
     )
     returns = [c for k, c in items.itertuples(index=False) if k == "return"]
     findings = [c for k, c in items.itertuples(index=False) if k == "finding"]
     if returns:
-        signoff.waive(settings, CYCLE, returns, by="Lê Thị B", reason="xã sáp nhập")
+        signoff.waive(settings, cycle, returns, by="Lê Thị B", reason="xã sáp nhập")
     if findings:
-        signoff.accept(settings, CYCLE, findings, by="Lê Thị B", reason="đã xác minh")
+        signoff.accept(settings, cycle, findings, by="Lê Thị B", reason="đã xác minh")
 
 
 def test_approval_follows_the_rules_and_every_action_is_audited(
@@ -147,3 +151,62 @@ def test_cli_sign_off_errors_are_one_line(built_copy: BuiltWarehouse) -> None:
     assert result.exit_code == 0, result.output
     assert f"Phê duyệt / sign-off {CYCLE.id}: " in result.output
     assert "not built and validated" in result.output
+
+
+def test_a_cycle_locks_once_every_unit_is_approved_and_then_refuses_changes(
+    built_copy: BuiltWarehouse,
+) -> None:
+    """After the reform provinces sign directly; `cycle lock` needs every one approved, and a
+    locked cycle refuses sign-off changes and new returns until `cycle unlock`."""
+    settings = built_copy.settings
+    post = Cycle.parse("2025-Y")
+    steps.validate(settings, post)
+    provinces = sorted(u.unit_code for u in signoff.unit_signoffs(settings, post))
+    assert provinces and all(
+        u.unit_level == "province" and not u.signs_after_districts
+        for u in signoff.unit_signoffs(settings, post)
+    )
+    runner = CliRunner(env=settings.as_env())
+    for code in provinces:
+        clear_blockers_of(settings, post, code)
+    first, *others = provinces
+    approved = runner.invoke(main, ["approve", post.id, first, "--by", "Trần C"])
+    assert approved.exit_code == 0 and "revision 1" in approved.output, approved.output
+    refused = runner.invoke(main, ["lock", post.id, "--by", "Trần C"])
+    assert refused.exit_code == 1 and "units not approved" in refused.output
+    assert all(code in refused.output for code in others)
+    for code in others:
+        signoff.approve(settings, post, code, by="Trần C")
+    locked = runner.invoke(main, ["lock", post.id, "--by", "Trần C", "--reason", "đã ký"])
+    assert locked.exit_code == 0, locked.output
+    assert {u.state for u in signoff.unit_signoffs(settings, post)} == {"locked"}
+    for args in (
+        ["unapprove", post.id, first, "--by", "A", "--reason", "x"],
+        ["lock", post.id, "--by", "A"],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1 and "locked" in result.output, (args, result.output)
+    # a late return is archived and refused, nothing lost
+    late = settings.inbox / post.id / "zz_late.csv"
+    late.write_bytes(next((settings.inbox / post.id).glob("*.csv")).read_bytes() + b"\n")
+    assert steps.ingest(settings, post).rejected == 1
+    (reason,) = read(
+        settings,
+        f"select reason_code from raw.received_files where cycle = '{post.id}' "
+        "and file_name = 'zz_late.csv'",
+    ).reason_code
+    assert reason == "cycle_locked"
+    unlocked = runner.invoke(
+        main, ["unlock", post.id, "--by", "Trần C", "--reason", "báo cáo bổ sung"]
+    )
+    assert unlocked.exit_code == 0, unlocked.output
+    assert {u.state for u in signoff.unit_signoffs(settings, post)} == {"approved"}
+    trail = read(
+        settings,
+        "select action, unit_code, actor, via, comment from ops.signoff_actions "
+        f"where cycle = '{post.id}' and action in ('lock', 'unlock') order by recorded_at",
+    )
+    assert [tuple(r) for r in trail.itertuples(index=False)] == [
+        ("lock", "VN", "Trần C", "cli", "đã ký"),
+        ("unlock", "VN", "Trần C", "cli", "báo cáo bổ sung"),
+    ]
