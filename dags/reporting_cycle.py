@@ -36,6 +36,12 @@ or changed returns, and people trigger it by hand.
 8. **approve_province** (cycles before the reform): the same question for each province whose
    districts are all approved, then **publish**: the province and country reports.
 
+One question per unit, not one `ApprovalOperator` nor one question listing every unit
+(`multiple=True`): each office sees its own unit, its reports and its comment field, its own
+user is the approver, and an answer is recorded when given; `ApprovalOperator`'s Reject would
+skip the tasks after it, the final reports of every other unit included. A waiting question
+(state `awaiting_input`, Airflow 3.3) holds no worker slot, pool slot or triggerer.
+
 Each wave waits at most `signoff_wait_days` (default 14). An office that has not answered by
 then gets Airflow's default answer, Not approved: nothing is recorded, the run ends with the
 reports as they stand (drafts say so), and the next sign-off run asks again (`cycle approve`
