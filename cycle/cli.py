@@ -258,9 +258,14 @@ def status(cycle: Cycle, settings: Settings) -> None:
 @click.argument("unit")
 @click.option("--by", required=True, help="Who approves (recorded).")
 @click.option("--comment", help="A comment recorded with the approval.")
+@click.option(
+    "--report/--no-report",
+    default=True,
+    help="Write the reports it changes right away (default), as `cycle report` does.",
+)
 @shared_options
 def approve_command(
-    cycle: Cycle, unit: str, by: str, comment: str | None, settings: Settings
+    cycle: Cycle, unit: str, by: str, comment: str | None, report: bool, settings: Settings
 ) -> None:
     """Approve UNIT (a district before the reform, a province) for CYCLE: its figures become a
     new revision, which its reports show. Refused, with every reason, while returns are missing
@@ -277,8 +282,10 @@ def approve_command(
         return
     click.echo(
         f"{done.label}: đã phê duyệt / approved, revision {done.revision} by {done.approved_by}"
-        f" ({cycle.id}); `cycle report {cycle.id}` writes its signed report"
+        f" ({cycle.id})"
     )
+    if report:
+        _rerender(settings, cycle)
 
 
 @main.command("unapprove")
@@ -286,13 +293,30 @@ def approve_command(
 @click.argument("unit")
 @click.option("--by", required=True, help="Who withdraws the approval (recorded).")
 @click.option("--reason", required=True, help="Why (recorded).")
+@click.option(
+    "--report/--no-report",
+    default=True,
+    help="Write the reports it changes right away (default), as `cycle report` does.",
+)
 @shared_options
-def unapprove_command(cycle: Cycle, unit: str, by: str, reason: str, settings: Settings) -> None:
+def unapprove_command(
+    cycle: Cycle, unit: str, by: str, reason: str, report: bool, settings: Settings
+) -> None:
     """Withdraw UNIT's approval for CYCLE (its reports become drafts; every revision stays)."""
     from cycle.signoff import unapprove
 
     done = unapprove(settings, cycle, unit, by=by, reason=reason)
     click.echo(f"{done.label}: đã hủy phê duyệt / approval withdrawn ({cycle.id}, {done.state})")
+    if report:
+        _rerender(settings, cycle)
+
+
+def _rerender(settings: Settings, cycle: Cycle) -> None:
+    """The reports a sign-off changed (the unit's, the country's): approval is one of their
+    inputs, so only those are written again."""
+    from cycle import steps
+
+    click.echo(format_report(steps.report(settings, cycle)))
 
 
 @main.command("waive")

@@ -274,6 +274,8 @@ class RebuildPlan:
     up_to_date: bool = False
     record: bool = False
     """Up to date, but the ledger must take in files that changed no figure."""
+    first: bool = False
+    """The first build: the tables are new, so every cycle is built whatever `cycles` says."""
 
 
 def _plan_rebuild(
@@ -300,7 +302,8 @@ def _plan_rebuild(
         return RebuildPlan([], None, received, inputs, "full refresh")
     if last is None:
         cycles = _with_next_comparable([cycle, *unbuilt])
-        return RebuildPlan(cycles, None, received, inputs, "no earlier build recorded")
+        why = "no earlier build recorded"
+        return RebuildPlan(cycles, None, received, inputs, why, first=not built)
     if whole_cycle or last[1] != inputs:
         cycles = _with_next_comparable([cycle, *changed_cycles, *unbuilt])
         reason = "whole cycle requested" if whole_cycle else "models or reporting scope changed"
@@ -419,12 +422,12 @@ def _record_build(warehouse: Warehouse, plan: RebuildPlan, built: bool = True) -
 
 def _provinces_built(con: WarehouseConnection, plan: RebuildPlan) -> list[tuple[str, str]]:
     """The (cycle, province) pairs a build rebuilt: the plan's, or every province of its cycles
-    (of every cycle on a full build)."""
+    (of every cycle on a full or first build: `cycle status` and sign-off read them)."""
     rows = con.query(
         "select distinct cycle, province_code from marts.fct_return_status "
         "where province_code is not null"
     )
-    cycles = set(plan.cycles)
+    cycles = set() if plan.first else set(plan.cycles)
     return sorted(
         (str(c), str(p))
         for c, p in rows

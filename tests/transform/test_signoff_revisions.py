@@ -15,6 +15,7 @@ from cycle.cli import main
 from reports.load import load_report
 from tests.transform.conftest import BuiltWarehouse, read
 from tests.transform.test_quality_tables import late_return
+from tests.transform.test_readme_queries import readme_queries
 from tests.transform.test_signoff_rules import clear_blockers
 
 pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
@@ -91,12 +92,10 @@ def test_a_late_return_after_approval_waits_for_a_new_revision(
         code: (None if is_missing(value) else value) for code, value in now.items()
     }
 
-    # what was signed, revision by revision (the README's query)
-    revisions = read(
-        settings,
-        "select revision, value from ops.approved_indicator_values "
-        f"where cycle = '{CYCLE.id}' and signed_unit_level = 'district' "
-        f"and signed_unit_code = '{district}' and unit_level = 'district' "
-        "and indicator_code = 'CT14' order by revision",
-    )
-    assert list(revisions.revision) == [1, 2]
+    # what was signed, revision by revision: the README's query
+    signed_query = readme_queries()[3]
+    assert "ops.approved_indicator_values" in signed_query
+    revisions = read(settings, signed_query)
+    mine = revisions[revisions.signed_unit_code == district]
+    assert list(mine.revision) == [1, 2] and list(mine.approved_by) == ["Nguyễn Văn A"] * 2
+    assert mine.comment.iloc[0] == "đã rà soát" and is_missing(mine.comment.iloc[1])

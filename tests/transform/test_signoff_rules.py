@@ -172,6 +172,9 @@ def test_a_cycle_locks_once_every_unit_is_approved_and_then_refuses_changes(
     first, *others = provinces
     approved = runner.invoke(main, ["approve", post.id, first, "--by", "Trần C"])
     assert approved.exit_code == 0 and "revision 1" in approved.output, approved.output
+    assert f"Report {post.id}:" in approved.output  # the reports it changes, written at once
+    html = next((settings.reports / post.id).glob(f"province_{first}_*.html")).read_text()
+    assert "Đã phê duyệt — lần 1, bởi Trần C" in html
     refused = runner.invoke(main, ["lock", post.id, "--by", "Trần C"])
     assert refused.exit_code == 1 and "units not approved" in refused.output
     assert all(code in refused.output for code in others)
