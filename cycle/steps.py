@@ -435,13 +435,14 @@ def record_signoff_answer(
 ) -> str:
     """Record an answer given in Airflow; returns what was done, in a line for the task's log.
 
-    Approve: `cycle.signoff.approve(..., via='airflow')` with the responder as `by`, as the
-    command line records it (a unit approved meanwhile: nothing new). Not approved: nothing
-    recorded, the responder and the comment logged. No answer before the wait ended (`by`
-    None: Airflow chose the default): nothing recorded. A refusal (the unit is no longer
-    ready) is logged, not raised: a failed task would ask again and hold up the other units'
-    final reports."""
-    from cycle.signoff import SignoffRefused
+    Approve: `cycle.signoff.approve(..., via='airflow')` with the responder as `by`, then the
+    reports it changes (the unit's, the country's), as `cycle approve` does; a unit approved
+    meanwhile: nothing new. Not approved: nothing recorded, the responder and the comment
+    logged. No answer before the wait ended (`by` None: Airflow chose the default): nothing
+    recorded. A refusal (the unit is no longer ready) is logged, not raised: a failed task
+    would ask the office again and hold up the other units' final reports. A warehouse held by
+    another command is waited for (SIGNOFF_BUSY_PATIENCE)."""
+    from cycle.signoff import SignoffRefused, approve
 
     if by is None:
         outcome = f"{cycle.id} {unit_code}: no answer before the wait ended; nothing recorded"
@@ -450,7 +451,11 @@ def record_signoff_answer(
         outcome = f"{cycle.id} {unit_code}: not approved by {by}{why}; nothing recorded"
     else:
         try:
-            unit = _approve_when_free(settings, cycle, unit_code, by=by, comment=comment)
+            unit = _when_free(
+                cycle,
+                unit_code,
+                lambda: approve(settings, cycle, unit_code, by=by, comment=comment, via="airflow"),
+            )
         except SignoffRefused as exc:
             outcome = f"{cycle.id} {unit_code}: the approval by {by} was refused: {exc}"
             _log.warning("%s", outcome)
@@ -461,7 +466,11 @@ def record_signoff_answer(
                 f"{unit.approved_by} ({unit.approved_via}); nothing new recorded for {by}"
             )
         else:
-            outcome = f"{cycle.id} {unit_code}: approved by {by}, revision {unit.revision}"
+            reports = _when_free(cycle, unit_code, lambda: report(settings, cycle))
+            outcome = (
+                f"{cycle.id} {unit_code}: approved by {by}, revision {unit.revision}; "
+                f"{len(reports.reports) - reports.unchanged} report(s) written again"
+            )
     _log.info("%s", outcome)
     return outcome
 
@@ -471,18 +480,16 @@ SIGNOFF_BUSY_PATIENCE = 30 * 60.0
 before its task fails: a failed question is retried by asking the office again."""
 
 
-def _approve_when_free(
-    settings: Settings, cycle: Cycle, unit_code: str, *, by: str, comment: str | None
-) -> UnitSignoff:
+def _when_free(cycle: Cycle, unit_code: str, action: Callable[[], _R]) -> _R:
+    """`action()`, tried again while another command holds the warehouse."""
     from core.warehouse import WarehouseBusy
-    from cycle.signoff import approve
 
     deadline = time.monotonic() + SIGNOFF_BUSY_PATIENCE
     while True:
         try:
-            return approve(settings, cycle, unit_code, by=by, comment=comment, via="airflow")
-        except WarehouseBusy as exc:  # approve waited CYCLE_LOCK_WAIT seconds already
+            return action()
+        except WarehouseBusy as exc:  # the action waited CYCLE_LOCK_WAIT seconds already
             if time.monotonic() >= deadline:
                 raise
-            _log.info("%s %s: %s; the approval by %s waits", cycle.id, unit_code, exc, by)
+            _log.info("%s %s: %s; the answer waits", cycle.id, unit_code, exc)
             time.sleep(1.0)

@@ -27,12 +27,13 @@ or changed returns, and people trigger it by hand.
    not ready (returns missing, errors not accepted) or locked get none; the task
    `offices_to_approve` logs why. The office answers **Phê duyệt / Approve** or **Chưa phê
    duyệt / Not approved**, with an optional comment, in the UI (*Browse → Required actions*)
-   or through the REST API. Approve is recorded at once, as `cycle approve CYCLE UNIT --by
-   USER --comment …` records it, with the responder's Airflow user name as the approver and
-   `via = 'airflow'` in the audit table; an answer for a unit approved meanwhile records
-   nothing new; Not approved records nothing, and the task's log keeps who said it and why;
-7. **report_approved**: the reports again — approved units' reports now say so (only the
-   reports whose inputs changed are rewritten);
+   or through the REST API. Approve is recorded at once, and the unit's reports rewritten, as
+   `cycle approve CYCLE UNIT --by USER --comment …` does, with the responder's Airflow user
+   name as the approver and `via = 'airflow'` in the audit table; an answer for a unit
+   approved meanwhile records nothing new; Not approved records nothing, and the task's log
+   keeps who said it and why;
+7. **report_approved**: the reports again, once every office has answered (only those whose
+   inputs changed since are rewritten: units approved meanwhile on the command line);
 8. **approve_province** (cycles before the reform): the same question for each province whose
    districts are all approved, then **publish**: the province and country reports.
 

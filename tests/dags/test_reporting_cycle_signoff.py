@@ -104,9 +104,21 @@ def test_offices_approve_in_airflow_through_the_rest_api(tmp_path: Path) -> None
             assert "Huyện Tam Đường" in first["subject"] and CYCLE.id in first["subject"]
             assert str(settings.reports / CYCLE.id / "district_106_") in first["body"]
 
+            # The first answer is recorded, and its report written, while the others wait.
+            reports = settings.reports / CYCLE.id
+            first_answer = {"comment": "Đã rà soát / checked (106)"}
+            api.answer("office_106", first, steps.SIGNOFF_APPROVE, first_answer)
+            signed = wait_for(
+                lambda: "bởi office_106" in _signoff_banner(reports, "district_106_"), 300
+            )
+            assert signed, run_log.read_text(errors="replace")[-5000:]
+            assert len(api.required_actions("office_108", "reporting_cycle")) == len(action) - 1
+
             # Approved on the command line while its question waits: the answer adds nothing.
             signoff.approve(settings, CYCLE, APPROVED_MEANWHILE, by="engineer")
             for code, question in action.items():
+                if code == "106":
+                    continue
                 answered = api.answer(
                     f"office_{code}",
                     question,
@@ -135,7 +147,8 @@ def test_offices_approve_in_airflow_through_the_rest_api(tmp_path: Path) -> None
 
     audit = _audit(settings)
     assert audit[0] == (APPROVED_BY_CLI, "approve", "engineer", "cli", "by phone", 1)
-    assert audit[1][:4] == (APPROVED_MEANWHILE, "approve", "engineer", "cli")
+    meanwhile = [row for row in audit if row[0] == APPROVED_MEANWHILE]
+    assert meanwhile == [(APPROVED_MEANWHILE, "approve", "engineer", "cli", None, 1)]
     by_airflow = {row[0]: row for row in audit if row[3] == "airflow"}
     assert sorted(by_airflow) == [c for c in districts if c not in (APPROVED_BY_CLI, "107")]
     assert by_airflow["106"] == (
@@ -153,7 +166,6 @@ def test_offices_approve_in_airflow_through_the_rest_api(tmp_path: Path) -> None
 
     # The final reports say what they are: the districts approved (by whom, which revision),
     # the province a draft, the country the one unit left.
-    reports = settings.reports / CYCLE.id
     assert "Đã phê duyệt — lần 1, bởi office_106" in _signoff_banner(reports, "district_106_")
     assert "Comment: Đã rà soát / checked (106)" in _signoff_banner(reports, "district_106_")
     assert "bởi engineer" in _signoff_banner(reports, f"district_{APPROVED_MEANWHILE}_")

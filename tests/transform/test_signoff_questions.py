@@ -11,6 +11,7 @@ import time
 import pytest
 
 from core.cycles import Cycle
+from core.settings import Settings
 from core.warehouse import LOCK_WAIT_ENV
 from cycle import signoff, steps
 from tests.cycle.test_warehouse_lock import HOLD, holder
@@ -72,8 +73,11 @@ def test_questions_go_to_ready_units_and_answers_record_what_cycle_approve_recor
     run = holder(HOLD, settings.warehouse)
     threading.Timer(4, lambda: run.communicate("")).start()
     started = time.monotonic()
-    assert "approved by office_a, revision 1" in answer(ready[0], steps.SIGNOFF_APPROVE, "office_a")
+    said = answer(ready[0], steps.SIGNOFF_APPROVE, "office_a")
     assert time.monotonic() - started > 3  # it waited for the run, past CYCLE_LOCK_WAIT
+    assert "approved by office_a, revision 1; " in said
+    # its reports written at once, as `cycle approve` does (the built world had none yet)
+    assert "Đã phê duyệt — lần 1, bởi office_a" in _banner(settings, f"district_{ready[0]}_")
     assert run.wait(timeout=30) == 0
     again = answer(ready[0], steps.SIGNOFF_APPROVE, "office_c")
     assert "approved already, revision 1 by office_a (airflow)" in again
@@ -110,3 +114,9 @@ def test_an_approved_unit_is_asked_again_only_when_its_figures_changed() -> None
     assert steps.awaits_approval(dataclasses.replace(approved, pending_revision=True))
     locked = dataclasses.replace(approved, state="locked", pending_revision=True)
     assert not steps.awaits_approval(dataclasses.replace(locked, ready=False))
+
+
+def _banner(settings: Settings, stem: str) -> str:
+    """The sign-off lines at the top of a unit's HTML report."""
+    page = next((settings.reports / CYCLE.id).glob(f"{stem}*.html")).read_text(encoding="utf-8")
+    return page.split('<div id="signoff"', 1)[1].split("</div>", 1)[0]
