@@ -69,7 +69,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
 from core.cycles import CYCLE_ID_PATTERN
-from cycle.steps import SIGNOFF_NOT_APPROVED, SIGNOFF_OPTIONS
+from cycle.steps import SIGNOFF_NOT_APPROVED, SIGNOFF_OPTIONS, SignoffWave
 
 
 class SignoffQuestion(HITLOperator):
@@ -211,11 +211,12 @@ def reporting_cycle() -> None:
         """The `signoff` param: off, the run ends here (skipping the tasks below)."""
         return bool(get_current_context()["params"].get("signoff"))
 
-    def questions(cycle_id: str, wave: str) -> list[dict[str, Any]]:
+    def questions(cycle_id: str, wave: SignoffWave) -> list[dict[str, Any]]:
+        """Each unit's question as the mapped task's arguments."""
         from cycle import steps
 
         days = int(get_current_context()["params"]["signoff_wait_days"])
-        requests = steps.signoff_requests(steps.settings(), steps.cycle(cycle_id), wave)  # type: ignore[arg-type]
+        requests = steps.signoff_requests(steps.settings(), steps.cycle(cycle_id), wave)
         return [
             {
                 "cycle_id": cycle_id,
