@@ -62,6 +62,8 @@ class IndexEntry:
     not_met: int = 0
     errors: int | None = 0
     """None when the quality checks have not run."""
+    signoff: str = ""
+    """Draft, or the revision approved (and pending), in a few words (issue 15)."""
 
 
 def render_cycles_index(reports_dir: Path) -> str:

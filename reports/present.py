@@ -300,7 +300,9 @@ def signoff_lines(report: ReportData) -> list[Pair]:
     s = report.signoff
     lines: list[Pair] = []
     if report.level == "country":
-        if s.units_signing and not s.units_left:
+        if not s.units_signing:  # a warehouse built before sign-off
+            return [("Dự thảo", "Draft")]
+        if not s.units_left:
             lines.append(
                 (
                     "Tổng hợp từ số liệu đã được mọi đơn vị phê duyệt",
@@ -355,3 +357,18 @@ def units_left_text(report: ReportData) -> list[str]:
         )
         for u in report.signoff.units_left
     ]
+
+
+def signoff_label(report: ReportData) -> str:
+    """What the report is, in a few words, for the index."""
+    s = report.signoff
+    if report.level == "country":
+        if not s.units_signing:
+            return ""
+        if s.units_left:
+            return f"Dự thảo / Draft · còn / left {len(s.units_left)}/{s.units_signing}"
+        return "Mọi đơn vị đã phê duyệt / every unit approved"
+    if not s.approved:
+        return "Dự thảo / Draft"
+    label = f"Đã phê duyệt / approved, lần / revision {s.revision}"
+    return label + (" · chờ phê duyệt lại / pending revision" if s.pending_revision else "")

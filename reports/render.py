@@ -41,7 +41,7 @@ from reports.html import IndexEntry, render_cycles_index, render_index, write_ht
 from reports.inputs import CycleInputs, read_inputs
 from reports.load import ReportBuilder, UnitRef, load_cycle
 from reports.model import ReportData, ReportLevel
-from reports.present import report_stem, unit_stem
+from reports.present import report_stem, signoff_label, unit_stem
 from reports.xlsx import write_xlsx
 
 IN_PROCESS_BELOW = 2
@@ -402,6 +402,7 @@ def describe(report: ReportData, xlsx: Path, html: Path) -> tuple[WrittenReport,
         reporting_rate=own.reporting_rate if own else None,
         not_met=report.status_counts()["not_met"],
         errors=report.severity_counts()["error"] if report.quality_checked else None,
+        signoff=signoff_label(report),
     )
     level: ReportLevel = (
         "country"

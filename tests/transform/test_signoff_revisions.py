@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from alerts import write_demo_contacts
 from core.cycles import Cycle
 from core.values import is_missing
 from cycle import signoff, steps
@@ -54,6 +55,8 @@ def test_a_late_return_after_approval_waits_for_a_new_revision(
     assert "Đã phê duyệt — lần 1, bởi Nguyễn Văn A" in html and "Dự thảo" not in html
     country = (settings.reports / CYCLE.id / "country.html").read_text()
     assert "Dự thảo — còn" in country and "units-left" in country
+    index = (settings.reports / CYCLE.id / "index.html").read_text()
+    assert "approved, lần / revision 1" in index and "Dự thảo / Draft · còn / left" in index
 
     # the planted commune's return arrives late: ingested, built, validated as usual
     late = late_return(built_copy, CYCLE.id)
@@ -83,9 +86,17 @@ def test_a_late_return_after_approval_waits_for_a_new_revision(
     assert "Chờ phê duyệt lại" in html and "Pending revision" in html and "✱" in html
     status = CliRunner(env=settings.as_env()).invoke(main, ["status", CYCLE.id])
     assert status.exit_code == 0 and "PENDING REVISION" in status.output
+    write_demo_contacts(settings.contacts, [district])
+    alerts = steps.alert(settings, CYCLE, dry_run=True).format(show_messages=True)
+    assert "CHỜ PHÊ DUYỆT LẠI" in alerts and "Pending revision: approved as revision 1" in alerts
 
     again = signoff.approve(settings, CYCLE, district, by="Nguyễn Văn A")
     assert (again.revision, again.pending_revision) == (2, False)
+    # approval is a report input: exactly the district's and the country's reports change
+    rerun = steps.report(settings, CYCLE)
+    assert rerun.unchanged == len(rerun.reports) - 2
+    html = next((settings.reports / CYCLE.id).glob(f"district_{district}_*.html")).read_text()
+    assert "Đã phê duyệt — lần 2" in html and "Chờ phê duyệt lại" not in html
     applied = load_report(settings.warehouse, CYCLE, "district", district)
     assert applied.signoff.revision == 2 and not applied.signoff.pending_cells
     assert figures(applied) == {

@@ -99,7 +99,7 @@ def test_changed_models_rebuild_whole_cycles(
     monkeypatch.setattr("cycle.transform._project_digest", lambda: "another version")
     summary = run_transform(built_copy.settings, Cycle.parse("2024-Y"))
     assert summary.cycles_rebuilt == ["2024-Y", "2025-Y"]
-    assert summary.provinces_rebuilt is None and summary.models_built == 38
+    assert summary.provinces_rebuilt is None and summary.models_built == 45
     assert summary.reason == "models or reporting scope changed"
 
 
