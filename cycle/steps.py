@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from core.cycles import Cycle
 from core.errors import UserError
@@ -29,6 +29,7 @@ from cycle.progress import progress_bar
 
 if TYPE_CHECKING:
     from alerts.send import AlertSummary
+    from cycle.signoff import UnitSignoff
     from cycle.transform import TransformSummary
     from expectations.runner import ValidationSummary
     from ingest.pipeline import IngestSummary
@@ -310,3 +311,185 @@ def as_xcom(summary: Any) -> dict[str, Any]:
         elif isinstance(value, list | tuple | dict | set):
             small[f"{key}_count"] = len(value)
     return small
+
+
+# Sign-off in Airflow (dags/reporting_cycle.py): one question per unit waiting for approval,
+# answered in the UI's "Required actions" or through the REST API. The answer is recorded by
+# the same `cycle.signoff.approve` as `cycle approve`, with via='airflow'.
+SIGNOFF_APPROVE = "Phê duyệt / Approve"
+SIGNOFF_NOT_APPROVED = "Chưa phê duyệt / Not approved"
+SIGNOFF_OPTIONS = (SIGNOFF_APPROVE, SIGNOFF_NOT_APPROVED)
+SignoffWave = Literal["offices", "provinces"]
+"""`offices`: the units of the consolidating offices (districts before the reform, provinces
+after); `provinces`: before the reform, the provinces, which sign after all their districts."""
+
+
+@dataclass(frozen=True)
+class SignoffRequest:
+    """One question to ask in Airflow: approve this unit's figures for the cycle?"""
+
+    unit_level: str
+    unit_code: str
+    unit_name_vi: str | None
+    subject: str
+    body: str
+    """Markdown: what the unit's figures are, where its reports are, what approving does."""
+
+
+def awaits_approval(unit: UnitSignoff) -> bool:
+    """Ready, and not approved yet (or approved, with figures changed since: a new revision).
+    An approved unit without a pending revision and a locked cycle ask nothing."""
+    if not unit.ready:
+        return False
+    return unit.state in ("open", "validated") or (
+        unit.state == "approved" and unit.pending_revision
+    )
+
+
+def signoff_requests(settings: Settings, cycle: Cycle, wave: SignoffWave) -> list[SignoffRequest]:
+    """The units of one wave that await approval now, each with its question; none for a
+    cycle with no sign-off state yet (nothing received or built: nobody can be ready)."""
+    from cycle.signoff import SignoffNotAvailable, unit_signoffs
+
+    try:
+        units = unit_signoffs(settings, cycle)
+    except SignoffNotAvailable as exc:
+        _log.info("%s: nothing to ask (%s)", cycle.id, exc)
+        return []
+    requests = []
+    for unit in units:
+        if unit.signs_after_districts != (wave == "provinces"):
+            continue
+        if awaits_approval(unit):
+            requests.append(_signoff_request(settings, cycle, unit))
+        else:
+            _log.info(
+                "%s %s %s: nothing to ask (%s)",
+                cycle.id,
+                unit.unit_level,
+                unit.unit_code,
+                _why_not_asked(unit),
+            )
+    return requests
+
+
+def _why_not_asked(unit: UnitSignoff) -> str:
+    if unit.state == "locked":
+        return "the cycle is locked"
+    if unit.state == "approved":
+        return f"approved by {unit.approved_by}, revision {unit.revision}"
+    return "not ready: " + "; ".join(unit.blocking)
+
+
+def _signoff_request(settings: Settings, cycle: Cycle, unit: UnitSignoff) -> SignoffRequest:
+    name = unit.unit_name_vi or unit.unit_code
+    reports = sorted(
+        str(p)
+        for p in (settings.reports / cycle.id).glob(f"{unit.unit_level}_{unit.unit_code}_*")
+        if p.suffix in (".html", ".xlsx")
+    )
+    lines = [
+        f"**{name}** ({unit.unit_level} {unit.unit_code}), kỳ báo cáo / cycle **{cycle.id}**.",
+        "",
+    ]
+    if unit.state == "approved":
+        lines.append(
+            f"Đã phê duyệt bản {unit.revision} ({unit.approved_by}); số liệu đã thay đổi từ đó: "
+            f"phê duyệt lại tạo bản mới. / Revision {unit.revision} was approved by "
+            f"{unit.approved_by}; the figures have changed since: approving makes a new revision."
+        )
+    else:
+        lines.append(
+            "Số liệu đã đủ và đã kiểm tra, chờ phê duyệt. / The figures are complete and "
+            "checked, waiting for approval."
+        )
+    if reports:
+        lines += ["", "Báo cáo (bản dự thảo) / Reports (draft):"]
+        lines += [f"- `{path}`" for path in reports]
+    lines += [
+        "",
+        f"Chọn **{SIGNOFF_APPROVE}** để phê duyệt với tên người dùng Airflow của bạn (giống "
+        f"`cycle approve {cycle.id} {unit.unit_code} --by ...`); **{SIGNOFF_NOT_APPROVED}** "
+        "không ghi nhận gì (ghi lý do vào ô ghi chú). / "
+        f"**{SIGNOFF_APPROVE}** records the approval under your Airflow user name, as "
+        f"`cycle approve {cycle.id} {unit.unit_code} --by ...` does; **{SIGNOFF_NOT_APPROVED}** "
+        "records nothing (say why in the comment).",
+    ]
+    return SignoffRequest(
+        unit_level=unit.unit_level,
+        unit_code=unit.unit_code,
+        unit_name_vi=unit.unit_name_vi,
+        subject=f"Phê duyệt / Approve {cycle.id}: {name} ({unit.unit_code})",
+        body="\n".join(lines),
+    )
+
+
+def record_signoff_answer(
+    settings: Settings,
+    cycle: Cycle,
+    unit_code: str,
+    *,
+    chosen: Sequence[str],
+    by: str | None,
+    comment: str | None = None,
+) -> str:
+    """Record an answer given in Airflow; returns what was done, in a line for the task's log.
+
+    Approve: `cycle.signoff.approve(..., via='airflow')` with the responder as `by`, then the
+    reports it changes (the unit's, the country's), as `cycle approve` does; a unit approved
+    meanwhile: nothing new. Not approved: nothing recorded, the responder and the comment
+    logged. No answer before the wait ended (`by` None: Airflow chose the default): nothing
+    recorded. A refusal (the unit is no longer ready) is logged, not raised: a failed task
+    would ask the office again and hold up the other units' final reports. A warehouse held by
+    another command is waited for (SIGNOFF_BUSY_PATIENCE)."""
+    from cycle.signoff import SignoffRefused, approve
+
+    if by is None:
+        outcome = f"{cycle.id} {unit_code}: no answer before the wait ended; nothing recorded"
+    elif SIGNOFF_APPROVE not in chosen:
+        why = f": {comment}" if comment else ""
+        outcome = f"{cycle.id} {unit_code}: not approved by {by}{why}; nothing recorded"
+    else:
+        try:
+            unit = _when_free(
+                cycle,
+                unit_code,
+                lambda: approve(settings, cycle, unit_code, by=by, comment=comment, via="airflow"),
+            )
+        except SignoffRefused as exc:
+            outcome = f"{cycle.id} {unit_code}: the approval by {by} was refused: {exc}"
+            _log.warning("%s", outcome)
+            return outcome
+        if unit.unchanged:
+            outcome = (
+                f"{cycle.id} {unit_code}: approved already, revision {unit.revision} by "
+                f"{unit.approved_by} ({unit.approved_via}); nothing new recorded for {by}"
+            )
+        else:
+            reports = _when_free(cycle, unit_code, lambda: report(settings, cycle))
+            outcome = (
+                f"{cycle.id} {unit_code}: approved by {by}, revision {unit.revision}; "
+                f"{len(reports.reports) - reports.unchanged} report(s) written again"
+            )
+    _log.info("%s", outcome)
+    return outcome
+
+
+SIGNOFF_BUSY_PATIENCE = 30 * 60.0
+"""Seconds an answer waits for a warehouse held by another command (a `cycle run` by hand)
+before its task fails: a failed question is retried by asking the office again."""
+
+
+def _when_free(cycle: Cycle, unit_code: str, action: Callable[[], _R]) -> _R:
+    """`action()`, tried again while another command holds the warehouse."""
+    from core.warehouse import WarehouseBusy
+
+    deadline = time.monotonic() + SIGNOFF_BUSY_PATIENCE
+    while True:
+        try:
+            return action()
+        except WarehouseBusy as exc:  # the action waited CYCLE_LOCK_WAIT seconds already
+            if time.monotonic() >= deadline:
+                raise
+            _log.info("%s %s: %s; the answer waits", cycle.id, unit_code, exc)
+            time.sleep(1.0)

@@ -43,10 +43,39 @@ def test_reporting_cycle_is_documented_tagged_and_retried(dagbag: Any) -> None:
         "validate",
         "report",
         "alert",
+        "signoff_requested",
+        "offices_to_approve",
+        "approve_office",
+        "report_approved",
+        "provinces_to_approve",
+        "approve_province",
+        "publish",
     ]
     for task in dag.tasks:
         assert task.retries >= 2
-    assert set(dag.params.keys()) == {"cycle", "dry_run_alerts"}
+    assert set(dag.params.keys()) == {"cycle", "dry_run_alerts", "signoff", "signoff_wait_days"}
+
+
+def test_sign_off_is_asked_by_airflow_human_in_the_loop_questions(dagbag: Any) -> None:
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    from cycle.steps import SIGNOFF_APPROVE, SIGNOFF_NOT_APPROVED
+
+    dag = dagbag.dags["reporting_cycle"]
+    # off by default: the runs inbox_watch starts, and the README's, end after the alerts
+    assert dag.params["signoff"] is False and dag.params["signoff_wait_days"] == 14
+    for task_id in ("approve_office", "approve_province"):
+        question = dag.get_task(task_id)
+        assert issubclass(question.operator_class, HITLOperator)  # one mapped task per unit
+        kwargs = question.partial_kwargs
+        assert kwargs["options"] == [SIGNOFF_APPROVE, SIGNOFF_NOT_APPROVED]
+        # a wait that ends unanswered records nothing and lets the run end
+        assert kwargs["defaults"] == [SIGNOFF_NOT_APPROVED]
+        assert not kwargs.get("multiple")
+    assert dag.get_task("signoff_requested").ignore_downstream_trigger_rules
+    for task_id in ("report_approved", "provinces_to_approve", "publish"):
+        # a wave with nobody to ask (skipped) still leads to the final reports
+        assert dag.get_task(task_id).trigger_rule == "none_failed"
 
 
 def test_no_dated_schedule_runs_a_cycle_that_has_nothing_to_do(dagbag: Any) -> None:
