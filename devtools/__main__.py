@@ -77,7 +77,7 @@ def generate(
 @click.option("--seed", default=1, show_default=True, type=int)
 @shared_options
 def demo(seed: int, settings: Settings) -> None:
-    """Write the demonstration inbox (the five plans' districts, 2021-H1 to 2025-Y, with the
+    """Write the demonstration inbox (the five plans' districts, 2021-H1 to 2026-H1, with the
     usual share of problems) and run every cycle on it."""
     from alerts.contacts import write_demo_contacts
     from cycle import steps
