@@ -202,3 +202,27 @@ def test_reference_codes_match_the_seeds(built: BuiltWarehouse) -> None:
     row = indicators.set_index("indicator_code").loc["CT01"]
     assert (row["denominator"], row["aggregation"]) == ("@communes", "share_of_communes")
     assert pd.isna(indicators.set_index("indicator_code").loc["CT13", "denominator"])
+
+
+def test_the_country_carried_across_the_reform_is_its_rows_as_reported(
+    built: BuiltWarehouse,
+) -> None:
+    """The country is the same unit in both hierarchies: its carried rows (summed from the
+    carried provinces) are its as-reported ones; today's provinces carry every old commune."""
+    both = read(
+        built.settings,
+        """
+        select c.cycle, c.indicator_code, c.value as carried, v.value as reported,
+               c.communes_included as carried_included, v.communes_included as reported_included,
+               c.communes_in_force as carried_in_force, v.communes_in_force as reported_in_force
+        from marts.fct_indicator_values_carried c
+        join marts.fct_indicator_values v
+          on v.cycle = c.cycle and v.unit_level = c.unit_level
+         and v.unit_code = c.unit_code and v.indicator_code = c.indicator_code
+        where c.unit_level = 'country'""",
+    )
+    assert set(both["cycle"]) == {"2022-Y", "2023-H1", "2023-Y", "2024-Y"}
+    assert ((both["carried"] - both["reported"]).abs().fillna(0) < 1e-9).all()
+    assert (both["carried"].isna() == both["reported"].isna()).all()
+    assert (both["carried_included"] == both["reported_included"]).all()
+    assert (both["carried_in_force"] == both["reported_in_force"]).all()
