@@ -33,7 +33,7 @@ def test_build_passes_with_every_test(built: BuiltWarehouse) -> None:
     summary = built.summary
     assert summary.models_built == 43
     assert summary.seeds_loaded == 7
-    assert summary.unit_tests_passed == 14
+    assert summary.unit_tests_passed == 15
     assert summary.tests_passed >= 80
     assert summary.cycles_rebuilt == [] and summary.full_refresh
 
