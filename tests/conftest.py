@@ -111,7 +111,7 @@ def set_received(path: Path, when: datetime) -> None:
 
 @pytest.fixture(scope="session")
 def demo_inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demonstration inbox (five plans' districts, 2021-H1 to 2025-Y), generated once."""
+    """The demonstration inbox (five plans' districts, 2021-H1 to 2026-H1), generated once."""
     from devtools.generator import DEMO_CYCLES, generate_inbox
 
     inbox = tmp_path_factory.mktemp("demo") / "inbox"

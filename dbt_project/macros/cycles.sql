@@ -60,8 +60,8 @@
 {% macro cycle_filter(column='cycle', with_previous=false, with_later=false, province_column=none) %}
     {#- A predicate on `column` limiting an incremental run to the requested cycles (and, with
         with_previous, the previous comparable cycles whose figures they are compared with;
-        with with_later, every later cycle of the same kind in the same hierarchy, whose history
-        holds the requested cycles). With province_column, also limited to the requested
+        with with_later, every later cycle of the same kind in the same hierarchy and the next
+        one, whose history holds the requested cycles). With province_column, also limited to the requested
         provinces (the `provinces` var) in models that rebuild by province
         (meta rebuild_by_province). Always true on a full build, on the first build of a
         model, or in a unit test (which has no `this`). -#}
@@ -90,19 +90,26 @@
 
 
 {% macro later_comparable_cycles(column, cycle_id) %}
-    {#- A predicate: `column` is a cycle of cycle_id's kind after it in the same hierarchy
-        version (2023-Y -> 2024-Y, but not 2025-Y, which is after the reform). Cycle ids of one
-        kind sort as text by year. -#}
+    {#- A predicate: `column` is a cycle of cycle_id's kind after it, up to the end of the next
+        hierarchy version: a commune's history crosses one reform, where its predecessors'
+        figures are carried onto it (int_element_values_history), so 2023-Y's figures are in
+        the history of 2024-Y and of the post-reform 2025-Y, 2026-Y... (not of a version after
+        that). Cycle ids of one kind sort as text by year. -#}
     {%- set parts = cycle_id.split('-') -%}
     {%- set kind = parts[1] -%}
     {%- set last_day_suffix = '-06-30' if kind == 'H1' else '-12-31' -%}
     {%- set last_day = parts[0] ~ last_day_suffix -%}
+    {%- set versions = hierarchy_validities() | sort(attribute=0) -%}
     {%- set bound = namespace(year=none) -%}
-    {%- for valid_from, valid_to in hierarchy_validities() -%}
-        {%- if valid_to and valid_from <= last_day <= valid_to -%}
-            {#- the last year whose cycle of this kind ends while the version is in force -#}
-            {%- set to_year = valid_to[:4] | int -%}
-            {%- set bound.year = to_year if (to_year ~ last_day_suffix) <= valid_to else to_year - 1 -%}
+    {%- for valid_from, valid_to in versions -%}
+        {%- if valid_from <= last_day and (not valid_to or last_day <= valid_to) -%}
+            {%- set next_index = loop.index0 + 1 -%}
+            {%- set until = versions[next_index][1] if next_index < versions | length else valid_to -%}
+            {%- if until -%}
+                {#- the last year whose cycle of this kind ends while that version is in force -#}
+                {%- set to_year = until[:4] | int -%}
+                {%- set bound.year = to_year if (to_year ~ last_day_suffix) <= until else to_year - 1 -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
     ({{ column }} like '%-{{ kind }}' and {{ column }} > '{{ cycle_id }}'

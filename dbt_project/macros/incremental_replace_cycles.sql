@@ -2,8 +2,8 @@
     `cycles` var) and insert what the model computed for them. Deleting by the requested list,
     not by what the new rows hold, also clears a cycle whose rebuild yields no rows. A model
     whose rows depend on every earlier comparable cycle (over-time history) sets
-    `meta: {rebuild_later_cycles: true}`: the later cycles of the same kind and hierarchy are
-    replaced too, and the model must compute them (`cycle_filter(with_later=true)`). A model
+    `meta: {rebuild_later_cycles: true}`: the later cycles of the same kind, in its hierarchy
+    and the next (a history crosses a reform), are replaced too, and the model must compute them (`cycle_filter(with_later=true)`). A model
     with `meta: {rebuild_by_province: true}` and a `province_code` column deletes only the
     requested provinces (the `provinces` var) of those cycles, and must compute only them
     (`cycle_filter(province_column=...)` on the inputs that drive its rows). Its `country` rows

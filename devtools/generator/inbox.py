@@ -31,7 +31,13 @@ from devtools.generator.files import Cell, ReturnFile, return_bytes
 DEFAULT_DISTRICTS: tuple[str, ...] = ("047", "106", "402", "535", "874")
 """The districts of the five source plans (Trùng Khánh, Tam Đường, Như Xuân, Ba Tơ, Thanh Bình)."""
 
-DEMO_CYCLES: tuple[str, ...] = tuple(f"{y}-{k}" for y in range(2021, 2026) for k in ("H1", "Y"))
+DEMO_CYCLES: tuple[str, ...] = (
+    *(f"{y}-{k}" for y in range(2021, 2026) for k in ("H1", "Y")),
+    "2026-H1",
+)
+"""2021-H1 to 2026-H1: across the July 2025 reform (2025-H1 is the last pre-reform cycle), so
+the demonstration shows series carried onto today's units and 2025-Y and 2026-H1 compared
+with the cycles before the reform."""
 
 SPIKE_ELEMENTS = {"commune": "pop_children", "health": "live_births"}
 LOCAL_UTC_OFFSET = timedelta(hours=7)
@@ -152,9 +158,10 @@ class _Generator:
             for old, new in successors.items():
                 if new in self.post_parts and old not in self.post_parts[new]:
                     self.post_parts[new].append(old)
-        # earlier comparable values per (hierarchy, kind, reporter, unit, element): a code's
-        # history does not cross the reform, where codes were reused
-        self.history: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
+        # the figures delivered, per (cycle, commune, element), and the cycles generated so
+        # far: a commune's history as the warehouse reads it (int_element_values_history)
+        self.reported: set[tuple[str, str, str]] = set()
+        self.cycles_done: list[Cycle] = []
         self.planted: list[Planted] = []
         self._variants: dict[str, int] = defaultdict(int)
 
@@ -346,6 +353,7 @@ class _Generator:
             returns.append((ret, received))
             if file_plan != "invalid_file":
                 self._remember(cycle, ret, reporter_code)
+        self.cycles_done.append(cycle)
         return returns
 
     def _missing_return(self, reporter_code: str, unit_code: str) -> dict[str, str | None]:
@@ -358,8 +366,24 @@ class _Generator:
     def _remember(self, cycle: Cycle, ret: ReturnFile, reporter_code: str) -> None:
         for unit, element, _, value in ret.rows:
             if isinstance(value, int):
-                key = (cycle.hierarchy, cycle.kind, reporter_code, unit or reporter_code, element)
-                self.history[key] += 1
+                self.reported.add((cycle.id, unit or reporter_code, element))
+
+    def _history_cycles(self, cycle: Cycle, commune: str, element: str) -> int:
+        """Earlier cycles of the kind with a figure for the commune, as the warehouse counts
+        them: by code in the cycle's hierarchy; in the version before (the reform), where
+        every predecessor of the commune delivered it."""
+        count = 0
+        for earlier in self.cycles_done:
+            if earlier.kind != cycle.kind or earlier.year >= cycle.year:
+                continue
+            if earlier.hierarchy == cycle.hierarchy:
+                count += (earlier.id, commune, element) in self.reported
+            elif (earlier.hierarchy, cycle.hierarchy) == (_PRE, _POST):
+                parts = self.post_parts.get(commune, [])
+                count += bool(parts) and all(
+                    (earlier.id, part, element) in self.reported for part in parts
+                )
+        return count
 
     def _plant(
         self,
@@ -502,7 +526,7 @@ class _Generator:
         if is_last and reporter.role in SPIKE_ELEMENTS:
             element = SPIKE_ELEMENTS[reporter.role]
             history_unit = unit if reporter.kind == "agency" else code
-            if self.history[(cycle.hierarchy, cycle.kind, code, history_unit, element)] >= 3:
+            if self._history_cycles(cycle, history_unit, element) >= 3:
                 candidates = ["spike"]
         kind = pick(f"implausible_{reporter.role}", candidates)  # type: ignore[operator]
         commune_ok = unit in untouched

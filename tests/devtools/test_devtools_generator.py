@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections import defaultdict
 from pathlib import Path
 
 from core.cycles import Cycle
+from core.hierarchies import hierarchy_versions, read_seed
 from core.reference import reference
 from devtools.generator import ProblemRates, generate_inbox
+from devtools.generator.figures import CommuneModel, commune_figures
 from ingest.pipeline import check_path, list_inbox
 
 
@@ -92,3 +95,28 @@ def test_every_kind_of_problem_is_planted(tmp_path: Path) -> None:
         "duplicate",
     }
     assert any(p.variant == "spike" for p in generated.planted)
+
+
+def test_a_post_reform_commune_is_on_its_predecessors_scale() -> None:
+    """Its history is its predecessors' figures carried across the reform, summed: every count
+    the over-time rules read (a mean of at least 10) stays within their ±33% band."""
+    after = hierarchy_versions()[1].id
+    parts: dict[str, list[str]] = defaultdict(list)
+    for row in read_seed("commune_successions.csv"):
+        main = row["hierarchy"] == after and row["is_main_successor"] == "true"
+        if main and row["new_province_code"] == "12":  # Lai Châu
+            parts[row["new_commune_code"]].append(row["old_commune_code"])
+    merged = {code: olds for code, olds in parts.items() if len(olds) >= 2}
+    assert len(merged) > 10
+    checked = 0
+    for code, olds in merged.items():
+        models = [CommuneModel(1, old, False) for old in olds]
+        post = commune_figures(models, code, Cycle.parse("2025-Y"), 1)
+        pre = [commune_figures([m], m.code, Cycle.parse("2024-Y"), 1) for m in models]
+        for role, figures in post.items():
+            for element, value in figures.items():
+                carried = sum(p[role][element] for p in pre)
+                if carried >= 10:
+                    assert 0.67 <= value / carried <= 1.33, (code, element, value, carried)
+                    checked += 1
+    assert checked > 500

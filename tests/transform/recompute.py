@@ -5,13 +5,14 @@ parts (the flag, for `@communes` indicators; the count, for CT13), then divide."
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pandas as pd
 
 from core.cycles import Cycle
-from core.hierarchies import read_seed
+from core.hierarchies import hierarchy_versions, read_seed
 from core.reference import Reference
 from core.settings import Settings
 from tests.transform.conftest import read
@@ -134,16 +135,90 @@ def roll_up(parts: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     return result
 
 
+def carried_parts(parts: pd.DataFrame) -> pd.DataFrame:
+    """Each old commune's parts under its main successor (seed commune_successions) and that
+    commune's province, in the next hierarchy version, with how many old communes the new
+    commune has in all (in scope or not)."""
+    versions = hierarchy_versions()
+    previous = {after.id: before.id for before, after in itertools.pairwise(versions)}
+    successions = pd.DataFrame(
+        [
+            {
+                "hierarchy": previous[r["hierarchy"]],
+                "next_hierarchy": r["hierarchy"],
+                "unit_code": r["old_commune_code"],
+                "new_commune": r["new_commune_code"],
+                "new_province": r["new_province_code"],
+            }
+            for r in read_seed("commune_successions.csv")
+            if r["is_main_successor"] == "true" and r["hierarchy"] in previous
+        ]
+    )
+    successions["predecessors"] = successions.groupby(["next_hierarchy", "new_commune"])[
+        "unit_code"
+    ].transform("size")
+    carried = parts.merge(successions, on=["hierarchy", "unit_code"])
+    return carried.drop(
+        columns=["hierarchy", "unit_code", "district_code", "province_code"]
+    ).rename(
+        columns={
+            "next_hierarchy": "hierarchy",
+            "new_commune": "unit_code",
+            "new_province": "province_code",
+        }
+    )
+
+
+def carried_values(carried: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """Communes and provinces of the next version: Σ over the old communes included, then
+    divide; a commune's value is complete when every old commune carried to it reported."""
+    frames = []
+    for level, column in (("commune", "unit_code"), ("province", "province_code")):
+        grouped = carried.groupby(["cycle", "hierarchy", column, "indicator_code"])
+        frame = (
+            pd.DataFrame(
+                {
+                    "numerator": grouped["numerator"].sum(min_count=1),
+                    "denominator": grouped["denominator"].sum(min_count=1),
+                    "included": grouped["included"].sum(),
+                    "predecessors": grouped["predecessors"].max(),
+                }
+            )
+            .reset_index()
+            .rename(columns={column: "unit_code"})
+        )
+        frame["unit_level"] = level
+        frame["complete"] = frame["included"] == frame["predecessors"]
+        frames.append(frame)
+    result = pd.concat(frames, ignore_index=True)
+    result["value"] = [
+        value_of(n, d, i, ref)
+        for n, d, i in zip(
+            result["numerator"], result["denominator"], result["indicator_code"], strict=True
+        )
+    ]
+    return result
+
+
 def with_history(values: pd.DataFrame, parts: pd.DataFrame, ref: Reference) -> pd.DataFrame:
-    """Add the previous comparable cycle's value (same hierarchy only, but for the country,
-    the same unit across the reform) and the comparison over the communes included in both
-    cycles."""
+    """Add the previous comparable cycle's value (same hierarchy: across the reform, the
+    previous cycle carried onto this hierarchy's units; the country is the same unit on both
+    sides) and the comparison over the communes included in both cycles (across the reform:
+    included now, and every predecessor included then)."""
+    carried = carried_values(carried_parts(parts), ref)
     values = values.copy()
     values["previous_cycle"] = [Cycle.parse(c).previous_comparable.id for c in values["cycle"]]
     values["same_unit"] = values["hierarchy"].where(values["unit_level"] != "country", "")
-    previous = values[
-        ["cycle", "same_unit", "unit_level", "unit_code", "indicator_code", "value"]
-    ].rename(columns={"cycle": "previous_cycle", "value": "previous_value"})
+    carried_previous = carried.assign(same_unit=carried["hierarchy"])
+    previous = pd.concat(
+        [
+            values[["cycle", "same_unit", "unit_level", "unit_code", "indicator_code", "value"]],
+            carried_previous[
+                ["cycle", "same_unit", "unit_level", "unit_code", "indicator_code", "value"]
+            ],
+        ],
+        ignore_index=True,
+    ).rename(columns={"cycle": "previous_cycle", "value": "previous_value"})
     values = values.merge(
         previous,
         how="left",
@@ -152,9 +227,9 @@ def with_history(values: pd.DataFrame, parts: pd.DataFrame, ref: Reference) -> p
 
     included = parts[parts["included"]].copy()
     included["previous_cycle"] = [Cycle.parse(c).previous_comparable.id for c in included["cycle"]]
-    before = included[
-        ["cycle", "hierarchy", "unit_code", "indicator_code", "numerator", "denominator"]
-    ].rename(
+    complete = carried[(carried["unit_level"] == "commune") & carried["complete"]]
+    columns = ["cycle", "hierarchy", "unit_code", "indicator_code", "numerator", "denominator"]
+    before = pd.concat([included[columns], complete[columns]], ignore_index=True).rename(
         columns={
             "cycle": "previous_cycle",
             "numerator": "previous_numerator",

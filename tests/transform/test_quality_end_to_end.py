@@ -1,5 +1,5 @@
 """Issue 4's "done when": on a generated inbox with planted problems (the five plans' districts,
-2021-H1 to 2025-Y, across the reform), ingest, dbt and the Great Expectations suites find every
+2021-H1 to 2026-H1, across the reform), ingest, dbt and the Great Expectations suites find every
 planted problem with the right rule, reporter, unit, element and indicator in
 `marts.fct_quality_issues`, and nothing else.
 
@@ -33,12 +33,13 @@ from tests.transform.quality_recompute import HISTORY_COLUMNS, assert_close, exp
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("transform")]
 
 CYCLES = DEMO_CYCLES
-"""2021-H1 to 2025-Y. The generator plants spikes (over-time rules) in the last cycle of a kind
-with three earlier ones: 2025-H1, the last pre-reform cycle; 2025-Y is the first after the
-reform, whose history starts afresh (a spike there would have no history to be found against)."""
-SEED = 6
-"""A seed planting nine of the suites' twelve rules: all the generator plants but
-consistency.population_chain (seeds 1-15 plant it or u5_weighed_vs_pop_under5, never both)."""
+"""2021-H1 to 2026-H1. The generator plants spikes (over-time rules) in the last cycle of a kind
+with three earlier ones: 2025-Y and 2026-H1, both after the reform, whose communes' history is
+their predecessors' figures carried across it (the findings say so)."""
+SEED = 15
+"""A seed planting ten of the suites' twelve rules, both over-time rules in 2025-Y and 2026-H1
+(on histories carried across the reform): all the generator plants but
+consistency.population_chain."""
 
 FindingId = tuple[str | None, ...]
 """(cycle, rule_id, reporter_code, unit_code, element_code, indicator_code)"""
@@ -194,5 +195,18 @@ def test_over_time_measures_with_three_earlier_cycles(validated: Validated) -> N
         actual, expected, ["cycle", "unit_code", "element_code"], ["value", *HISTORY_COLUMNS]
     )
     history = actual.groupby("cycle")["history_cycles"].max()
-    assert history["2024-Y"] == 3 and history["2025-H1"] == 4 and history["2025-Y"] == 0
+    assert history["2024-Y"] == 3 and history["2025-H1"] == 4
+    # after the reform: the predecessors' cycles carried across it, then the commune's own
+    assert history["2025-Y"] == 4 and history["2026-H1"] == 5
     assert actual.loc[actual["cycle"] == "2024-Y", "mean3"].notna().any()
+
+
+def test_findings_on_a_carried_history_say_so(validated: Validated) -> None:
+    findings = validated.findings
+    over_time = findings[findings["rule_id"].str.startswith("over_time.")]
+    carried = over_time[over_time["cycle"].isin(["2025-Y", "2026-H1"])]
+    assert set(carried["cycle"]) == {"2025-Y", "2026-H1"}
+    assert carried["message_vi"].str.contains("số liệu của các xã cũ trước sắp xếp").all()
+    assert carried["message_en"].str.contains("former communes before the administrative").all()
+    own = over_time[~over_time["cycle"].isin(["2025-Y", "2026-H1"])]
+    assert not own["message_en"].str.contains("former communes").any()

@@ -153,9 +153,12 @@ def test_over_time_measures_follow_the_readme(built: BuiltWarehouse) -> None:
     assert_close(
         actual, expected, ["cycle", "unit_code", "element_code"], ["value", *HISTORY_COLUMNS]
     )
-    # 2024-Y has two earlier annual cycles; 2025-Y's history restarts at the reform
+    # 2024-Y has two earlier annual cycles; 2025-Y's history is its predecessors' three,
+    # carried across the reform, and says so
     cycles = actual.groupby("cycle")["history_cycles"].max()
-    assert cycles["2024-Y"] == 2 and cycles["2023-H1"] == 0 and cycles["2025-Y"] == 0
+    assert cycles["2024-Y"] == 2 and cycles["2023-H1"] == 0 and cycles["2025-Y"] == 3
+    carried = actual.groupby("cycle")["history_is_carried"].any()
+    assert carried["2025-Y"] and not carried.drop("2025-Y").any()
 
 
 def test_indicator_checks_pair_each_communes_parts(built: BuiltWarehouse) -> None:
@@ -259,13 +262,18 @@ def test_rebuilding_a_cycle_gives_identical_tables(built_copy: BuiltWarehouse) -
         pd.testing.assert_frame_equal(before[name], after[name], obj=name)
 
 
-def late_return(built: BuiltWarehouse, cycle_id: str) -> str:
-    """A planted missing commune of the cycle sends a neighbour's figures, late."""
+def late_return(built: BuiltWarehouse, cycle_id: str, province: str | None = None) -> str:
+    """A planted missing commune of the cycle (of `province`, when given) sends a neighbour's
+    figures, late."""
     settings, generated = built.settings, built.generated
+    hierarchy = Cycle.parse(cycle_id).hierarchy
     missing = sorted(
         p.reporter_code
         for p in generated.planted
-        if p.cycle == cycle_id and p.kind == "missing" and p.reporter_code.isdigit()
+        if p.cycle == cycle_id
+        and p.kind == "missing"
+        and p.reporter_code.isdigit()
+        and (province is None or province_of(hierarchy, p.reporter_code) == province)
     )
     assert missing
     late = missing[0]
@@ -290,6 +298,11 @@ def late_return(built: BuiltWarehouse, cycle_id: str) -> str:
             )
     assert ingest_cycle(settings, Cycle.parse(cycle_id)).loaded == 1
     return late
+
+
+def province_of(hierarchy: str, commune: str) -> str | None:
+    unit = reference().commune(hierarchy, commune)
+    return unit.province_code if unit else None
 
 
 def test_a_late_return_rebuilds_the_history_of_later_cycles(

@@ -15,13 +15,29 @@ def readme_queries() -> list[str]:
     return [block.strip().rstrip(";") for block in re.findall(r"```sql\n(.*?)```", text, re.S)]
 
 
-def test_the_readme_has_five_example_queries() -> None:
-    """On the marts, which target a row used, and what was signed (the sign-off section)."""
-    assert len(readme_queries()) == 5
+def test_the_readme_has_six_example_queries() -> None:
+    """On the marts, which target a row used, a new province's series, and what was signed
+    (the sign-off section)."""
+    assert len(readme_queries()) == 6
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(6))
 def test_readme_query_runs_on_duckdb(built: BuiltWarehouse, index: int) -> None:
     query = readme_queries()[index]
     frame = read(built.settings, query)
     assert len(frame.columns) >= 5
+
+
+def test_the_series_of_a_new_province_has_a_row_per_cycle_across_the_reform(
+    built: BuiltWarehouse,
+) -> None:
+    series = read(built.settings, readme_queries()[3])
+    assert series[["cycle", "series_basis"]].values.tolist() == [
+        ["2022-Y", "carried_across_reform"],
+        ["2023-Y", "carried_across_reform"],
+        ["2024-Y", "carried_across_reform"],
+        ["2025-Y", "as_reported"],
+    ]
+    assert series["value"].notna().all()
+    # 2025-Y is compared with 2024-Y carried onto the same province
+    assert series["previous_value"].tolist()[1:] == series["value"].tolist()[:-1]

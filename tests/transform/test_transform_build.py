@@ -35,7 +35,7 @@ def test_build_passes_with_every_test(built: BuiltWarehouse) -> None:
     # 38 before issue 14, + national targets 1, carried across the reform 5, sign-off 7
     assert summary.models_built == 51
     assert summary.seeds_loaded == 8
-    assert summary.unit_tests_passed == 17
+    assert summary.unit_tests_passed == 18
     assert summary.tests_passed >= 80
     assert summary.cycles_rebuilt == [] and summary.full_refresh
 
@@ -182,11 +182,11 @@ def test_targets_apply_to_the_plans_district_and_communes(built: BuiltWarehouse)
     ct04c = planned[(planned["indicator_code"] == "CT04c") & (planned["cycle"] == "2023-Y")]
     assert set(ct04c.loc[ct04c["unit_level"] == "district", "target_scope"]) == {"rural, urban"}
     assert set(ct04c.loc[ct04c["unit_level"] == "commune", "target_scope"]) == {"rural", "urban"}
-    # across the reform a unit is compared with the previous cycle carried onto it (branch
-    # reform, issue 14), and the country is the same unit on both sides
+    # codes mean other units after the reform: a unit is compared with the previous cycle
+    # carried onto it (the country is the same unit on both sides)
     after = values[values["cycle"] == "2025-Y"]
-    assert after.loc[after["unit_level"] == "province", "previous_value"].notna().any()
-    assert after.loc[after["unit_level"] == "country", "previous_value"].notna().any()
+    for level in ("commune", "province", "country"):
+        assert after.loc[after["unit_level"] == level, "previous_value"].notna().any(), level
     assert values.loc[values["cycle"] == "2024-Y", "previous_value"].notna().any()
 
 
@@ -215,3 +215,27 @@ def test_reference_codes_match_the_seeds(built: BuiltWarehouse) -> None:
     row = indicators.set_index("indicator_code").loc["CT01"]
     assert (row["denominator"], row["aggregation"]) == ("@communes", "share_of_communes")
     assert pd.isna(indicators.set_index("indicator_code").loc["CT13", "denominator"])
+
+
+def test_the_country_carried_across_the_reform_is_its_rows_as_reported(
+    built: BuiltWarehouse,
+) -> None:
+    """The country is the same unit in both hierarchies: its carried rows (summed from the
+    carried provinces) are its as-reported ones; today's provinces carry every old commune."""
+    both = read(
+        built.settings,
+        """
+        select c.cycle, c.indicator_code, c.value as carried, v.value as reported,
+               c.communes_included as carried_included, v.communes_included as reported_included,
+               c.communes_in_force as carried_in_force, v.communes_in_force as reported_in_force
+        from marts.fct_indicator_values_carried c
+        join marts.fct_indicator_values v
+          on v.cycle = c.cycle and v.unit_level = c.unit_level
+         and v.unit_code = c.unit_code and v.indicator_code = c.indicator_code
+        where c.unit_level = 'country'""",
+    )
+    assert set(both["cycle"]) == {"2022-Y", "2023-H1", "2023-Y", "2024-Y"}
+    assert ((both["carried"] - both["reported"]).abs().fillna(0) < 1e-9).all()
+    assert (both["carried"].isna() == both["reported"].isna()).all()
+    assert (both["carried_included"] == both["reported_included"]).all()
+    assert (both["carried_in_force"] == both["reported_in_force"]).all()

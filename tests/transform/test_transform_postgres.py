@@ -22,6 +22,14 @@ FACTS = {
     "marts.fct_return_status": ["cycle", "reporter_code"],
     "marts.fct_reporting_rates": ["cycle", "unit_level", "unit_code", "reporter_kind"],
     "marts.fct_element_values": ["cycle", "unit_level", "unit_code", "element_code"],
+    "marts.fct_indicator_values_carried": ["cycle", "unit_level", "unit_code", "indicator_code"],
+    "marts.fct_indicator_series": [
+        "cycle",
+        "hierarchy",
+        "unit_level",
+        "unit_code",
+        "indicator_code",
+    ],
     # the check-ready tables of the quality suites (history medians, z-scores, pivots)
     "intermediate.int_returns_checked": ["cycle", "reporter_code"],
     "intermediate.int_element_values_checked": [
@@ -65,7 +73,7 @@ def test_build_on_postgresql_gives_the_same_marts(
     for cycle_id in CYCLES:
         ingest_cycle(settings, Cycle.parse(cycle_id))
     summary = run_transform(settings, Cycle.parse(CYCLES[-1]), unit_tests=True)
-    assert summary.models_built == 44 and summary.unit_tests_passed == 16
+    assert summary.models_built == 51 and summary.unit_tests_passed == 18
     for name, key in FACTS.items():
         columns = ", ".join(read(built.settings, f"select * from {name} limit 0").columns)
         on_duckdb = comparable(read(built.settings, f"select {columns} from {name}"), key)

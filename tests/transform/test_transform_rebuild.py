@@ -19,6 +19,7 @@ from tests.transform.recompute import (
     national_statuses,
     recompute_indicator_values,
 )
+from tests.transform.test_quality_tables import late_return
 
 pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
 
@@ -158,3 +159,55 @@ def test_a_cycle_ingested_but_never_built_is_rebuilt_too(built_copy: BuiltWareho
         "2024-Y",
         "2025-Y",
     ]
+
+
+CARRIED = (
+    "intermediate.int_indicator_values_carried",
+    "intermediate.int_indicator_values_rolled_up",
+    "intermediate.int_element_values_history",
+    "intermediate.int_element_values_checked",
+    "marts.fct_indicator_values",
+    "marts.fct_indicator_values_carried",
+    "marts.fct_indicator_series",
+)
+"""What a pre-reform figure reaches across the reform: its carried rows, the next cycle's
+comparisons and the over-time history of the post-reform communes."""
+
+
+def test_a_late_return_before_the_reform_rebuilds_what_it_reaches_across_it(
+    built_copy: BuiltWarehouse,
+) -> None:
+    """A late 2024-Y return in the old Đồng Tháp (87) reaches today's Đồng Tháp (82): its
+    2024-Y rows carried onto 82, 2025-Y's comparisons with them and 2025-Y's history. The
+    province rebuild names both codes and leaves what a whole rebuild of the cycles leaves."""
+    settings = built_copy.settings
+    carried_before = read(
+        settings,
+        "select communes_included from marts.fct_indicator_values_carried "
+        "where cycle = '2024-Y' and unit_level = 'province' and unit_code = '82' "
+        "and indicator_code = 'CT13'",
+    )["communes_included"][0]
+    late_return(built_copy, "2024-Y", province="87")
+
+    summary = run_transform(settings, Cycle.parse("2024-Y"))
+
+    assert summary.cycles_rebuilt == ["2024-Y", "2025-Y"]
+    assert summary.provinces_rebuilt == ["82", "87"]  # the old province and its successor
+    carried_after = read(
+        settings,
+        "select communes_included from marts.fct_indicator_values_carried "
+        "where cycle = '2024-Y' and unit_level = 'province' and unit_code = '82' "
+        "and indicator_code = 'CT13'",
+    )["communes_included"][0]
+    assert carried_after == carried_before + 1
+    scoped = {name: sorted_rows(built_copy, name) for name in CARRIED}
+
+    run_transform(settings, Cycle.parse("2024-Y"), whole_cycle=True)
+
+    for name in CARRIED:
+        pd.testing.assert_frame_equal(scoped[name], sorted_rows(built_copy, name), obj=name)
+
+
+def sorted_rows(built: BuiltWarehouse, name: str) -> pd.DataFrame:
+    frame = read(built.settings, f"select * from {name}")
+    return frame.astype(str).sort_values(list(frame.columns), ignore_index=True)
