@@ -16,7 +16,7 @@ from cycle.cli import main
 from reports.load import load_report
 from tests.transform.conftest import BuiltWarehouse, read
 from tests.transform.test_quality_tables import late_return
-from tests.transform.test_readme_queries import readme_queries
+from tests.transform.test_readme_queries import readme_query
 from tests.transform.test_signoff_rules import clear_blockers
 
 pytestmark = pytest.mark.xdist_group("transform")  # one worker shares one built warehouse
@@ -107,7 +107,7 @@ def test_a_late_return_after_approval_waits_for_a_new_revision(
     }
 
     # what was signed, revision by revision: the README's query
-    signed_query = readme_queries()[3]
+    signed_query = readme_query("ops.approved_indicator_values")
     assert "ops.approved_indicator_values" in signed_query
     revisions = read(settings, signed_query)
     mine = revisions[revisions.signed_unit_code == district]
