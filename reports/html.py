@@ -262,7 +262,7 @@ def _trends(report: ReportData) -> dict[str, Any] | None:
     figures, rows = [], []
     for trend in report.trends:
         decimals = p.trend_decimals(trend)
-        if any(pt is not None and pt.value is not None for pt in trend.points):
+        if trend.charted:
             chart = charts.trend_chart(
                 f"trend-{trend.indicator_code}",
                 trend,

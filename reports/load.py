@@ -688,6 +688,8 @@ class ReportBuilder:
         (the version in force on each cycle's last day, seed hierarchies)."""
         series = self.series.get((level, code), {})
         cycles = sorted({c for rows in series.values() for c in rows}, key=Cycle.parse)
+        if len(cycles) < 2:  # one cycle is no trend: its figures are the indicators table's
+            return [], [], []
         trends = []
         for row in indicators:
             rows = series.get(row.indicator_code, {})

@@ -222,6 +222,11 @@ class IndicatorTrend:
     target_year: int | None = None
     target_scope: str | None = None
 
+    @property
+    def charted(self) -> bool:
+        """Drawn as a chart: a trend needs at least two cycles with a value."""
+        return sum(1 for pt in self.points if pt is not None and pt.value is not None) >= 2
+
 
 @dataclass(frozen=True)
 class HierarchyChange:

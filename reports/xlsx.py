@@ -466,7 +466,13 @@ def _write_trends(wb: Workbook, ws: Worksheet, report: ReportData, f: _Formats) 
     top = _heading(ws, f, "trends")
     cycles = report.trend_cycles
     if not cycles:
-        ws.write_string(top, 0, "Không có số liệu theo kỳ. / No series.", f(italic=True))
+        ws.write_string(
+            top,
+            0,
+            "Chưa có xu hướng: kho dữ liệu có ít hơn hai kỳ của đơn vị. / No trend yet: the "
+            "warehouse holds fewer than two cycles of the unit.",
+            f(italic=True),
+        )
         return
     kind = p.CYCLE_KIND[report.is_annual]
     notes = [
@@ -570,9 +576,7 @@ def _trend_charts(
     cycles = report.trend_cycles
     first_col, last_col = 3, 3 + len(cycles) - 1
     cats = [sheet, head, first_col, head, last_col]
-    charted = [
-        t for t in report.trends if any(pt is not None and pt.value is not None for pt in t.points)
-    ]
+    charted = [t for t in report.trends if t.charted]
     per_row, rows_per_chart = 3, 16
     for n, trend in enumerate(charted):
         chart = wb.add_chart({"type": "line"})

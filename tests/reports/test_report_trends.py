@@ -3,6 +3,7 @@ today's units, in the html (SVG line charts, reform mark, target line, table) an
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import zipfile
@@ -140,6 +141,18 @@ def test_the_series_stops_at_the_reports_cycle_and_keeps_to_its_kind(
     assert not any(pt and pt.carried for t in report.trends for pt in t.points)
     half_year = ReportBuilder(load_cycle(str(trend_warehouse), Cycle.parse("2023-H1")))
     assert half_year.series == {}
+
+
+def test_one_cycle_is_no_trend_and_a_single_value_draws_no_chart(
+    trend_warehouse: Path,
+) -> None:
+    first = ReportBuilder(load_cycle(str(trend_warehouse), TREND_CYCLES[0]))
+    report = first.build("province", "87")
+    assert (report.trend_cycles, report.trends) == ([], [])
+    later = ReportBuilder(load_cycle(str(trend_warehouse), TREND_CYCLES[1])).build("province", "87")
+    assert later.trends and all(t.charted for t in later.trends if t.points[0] and t.points[1])
+    one_value = dataclasses.replace(later.trends[0], points=(later.trends[0].points[1], None))
+    assert not one_value.charted
 
 
 def test_screen_readers_get_the_series_in_words(province_html: str) -> None:
