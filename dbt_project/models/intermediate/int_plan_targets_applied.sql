@@ -90,6 +90,7 @@ plan_communes as (
 
 planned as (
 
+    -- the plan's own unit and its communes
     select
         cycle,
         hierarchy,
@@ -109,28 +110,11 @@ planned as (
         {{ dbt.cast('null', dbt.type_string()) }} as target_note_vi,
         {{ dbt.cast('null', dbt.type_string()) }} as target_note_en
 
-    from plan_units
-    union all
-    select
-        cycle,
-        hierarchy,
-        is_annual,
-        unit_level,
-        unit_code,
-        province_code,
-        indicator_code,
-        target_scope,
-        {{ dbt.cast("'plan'", dbt.type_string()) }} as target_source,
-        plan_id,
-        plan_unit_code,
-        plan_year as target_year,
-        target_comparator,
-        target_value,
-        target_text,
-        {{ dbt.cast('null', dbt.type_string()) }} as target_note_vi,
-        {{ dbt.cast('null', dbt.type_string()) }} as target_note_en
-
-    from plan_communes
+    from (
+        select * from plan_units
+        union all
+        select * from plan_communes
+    ) as plan_unit_targets
 
 ),
 
