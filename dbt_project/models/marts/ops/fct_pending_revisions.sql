@@ -58,41 +58,13 @@ return_status as (
 -- the unit's rows as they are now: its own and those inside it (as approving copies them)
 current_values as (
 
-    select signed.signed_unit_level, signed.signed_unit_code, signed.revision, indicator_values.*
-    from signed
-    inner join indicator_values
-        on signed.cycle = indicator_values.cycle
-        and signed.signed_unit_code = indicator_values.district_code
-    where signed.signed_unit_level = 'district'
-
-    union all
-
-    select signed.signed_unit_level, signed.signed_unit_code, signed.revision, indicator_values.*
-    from signed
-    inner join indicator_values
-        on signed.cycle = indicator_values.cycle
-        and signed.signed_unit_code = indicator_values.province_code
-    where signed.signed_unit_level = 'province'
+    {{ rows_of_signed_units('signed', 'indicator_values') }}
 
 ),
 
 current_returns as (
 
-    select signed.signed_unit_level, signed.signed_unit_code, signed.revision, return_status.*
-    from signed
-    inner join return_status
-        on signed.cycle = return_status.cycle
-        and signed.signed_unit_code = return_status.district_code
-    where signed.signed_unit_level = 'district'
-
-    union all
-
-    select signed.signed_unit_level, signed.signed_unit_code, signed.revision, return_status.*
-    from signed
-    inner join return_status
-        on signed.cycle = return_status.cycle
-        and signed.signed_unit_code = return_status.province_code
-    where signed.signed_unit_level = 'province'
+    {{ rows_of_signed_units('signed', 'return_status') }}
 
 ),
 
