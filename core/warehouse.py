@@ -124,10 +124,6 @@ _CLOSE_DUCKDB = (
 )
 
 
-def _duckdb_lock_error(exc: BaseException) -> bool:
-    return "could not set lock" in str(exc).lower()
-
-
 class WarehouseConnection:
     """A thin, typed wrapper over a DuckDB or psycopg connection."""
 

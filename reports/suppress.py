@@ -4,9 +4,10 @@ The warehouse keeps every exact value; only the published reports (xlsx and html
 rules below are applied while `reports.load` builds a `ReportData`, so no renderer ever receives a
 withheld value (the cell holds `None` and a reason).
 
-Sensitive counts are the elements in `core.reference.SENSITIVE_ELEMENTS` (abused,
-hiv_infants_positive, injury_deaths, child_marriages) plus `abused_cases_police`, the police's
-count of the same abused children (publishing it would undo the suppression of `abused`).
+Sensitive counts are the elements the seed `data_elements` marks `is_sensitive`
+(`core.reference.SENSITIVE_ELEMENTS`: abused, hiv_infants_positive, injury_deaths,
+child_marriages, and abused_cases_police, the police's count of the same abused children,
+whose publication would undo the suppression of `abused`).
 Sensitive indicators are those whose numerator is a sensitive count: CT06, CT09, CT11b, CT13.
 
 1. Only commune figures are withheld. A commune appears in a published report as a row of the
@@ -43,7 +44,7 @@ SMALL_COUNT_LIMIT = 5
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
-SENSITIVE_COUNTS: frozenset[str] = SENSITIVE_ELEMENTS | {"abused_cases_police"}
+SENSITIVE_COUNTS: frozenset[str] = SENSITIVE_ELEMENTS
 
 DISPLAY: dict[Suppression, str] = {
     "small_count": "<5",

@@ -83,9 +83,6 @@ class GeneratedInbox:
     expected_reporters: dict[str, list[str]]
     planted: list[Planted]
 
-    def planted_in(self, cycle: str) -> list[Planted]:
-        return [p for p in self.planted if p.cycle == cycle]
-
 
 # The generator simulates the first two hierarchy versions (seed hierarchies; before and after
 # the 2025 reform) and the succession of communes between them (seed commune_successions).

@@ -73,23 +73,3 @@ def read_png(path: Path) -> Image:
         rows.append(bytes(line))
         prev = line
     return Image(width, height, channels, rows)
-
-
-def write_png(image: Image, path: Path, top: int = 0, bottom: int | None = None) -> Path:
-    rows = image.rows[top:bottom]
-    colour = 2 if image.channels == 3 else 6
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", image.width, len(rows), 8, colour, 0, 0, 0)
-    body = zlib.compress(b"".join(b"\x00" + r for r in rows), 6)
-    path.write_bytes(
-        _SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
-    )
-    return path

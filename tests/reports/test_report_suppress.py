@@ -9,6 +9,7 @@ import pytest
 from report_marts import SyntheticMarts
 from report_support import CYCLE, DISTRICT, POST_CYCLE, POST_PROVINCE, PROVINCE, Planted
 
+from core.hierarchies import read_seed
 from reports import suppress
 from reports.load import ReportBuilder, load_cycle, load_report
 from reports.model import BreakdownCell, BreakdownRow, FindingRow
@@ -164,3 +165,13 @@ def test_district_figures_in_a_province_report_are_not_withheld(warehouse: Path)
     assert report.breakdown_level == "district"
     assert all(c.suppressed is None for b in report.breakdown for c in b.values.values())
     assert pd.notna(report.breakdown[0].values["CT09"].value)
+
+
+def test_reports_withhold_exactly_what_the_warehouse_marks_sensitive() -> None:
+    # One list: the seed's is_sensitive column reaches dim_data_elements and
+    # fct_quality_issues.element_is_sensitive; the reports must not keep a longer one of their
+    # own (the police's count of abused children was withheld in reports only).
+    seed = read_seed("data_elements.csv")
+    marked = {r["element_code"] for r in seed if r["is_sensitive"] == "true"}
+    assert marked == suppress.SENSITIVE_COUNTS
+    assert "abused_cases_police" in marked
