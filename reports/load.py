@@ -860,7 +860,11 @@ class ReportBuilder:
             cells: dict[str, BreakdownCell] = {}
             for indicator in self.indicator_codes:
                 v = values.get(indicator, _NO_VALUES)
-                fids = tuple(fid for fid in part_findings if indicator in affects[fid])
+                fids = (
+                    tuple(fid for fid in part_findings if indicator in affects[fid])
+                    if part_findings
+                    else ()
+                )
                 if part_level == "commune":
                     cells[indicator] = suppress.commune_cell(
                         v[_NUMERATOR],

@@ -9,6 +9,7 @@ by a "⚠" cell that links to the findings sheet, with the messages in a cell co
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ class _Formats:
             self._cache[key] = self.wb.add_format({**self.base, **props})
         return self._cache[key]
 
-    @property
+    @functools.cached_property
     def header(self) -> Format:
         return self(
             bold=True,
@@ -86,11 +87,11 @@ class _Formats:
             border_color="#9BC2E6",
         )
 
-    @property
+    @functools.cached_property
     def text(self) -> Format:
         return self()
 
-    @property
+    @functools.cached_property
     def wrap(self) -> Format:
         return self(text_wrap=True)
 
@@ -100,7 +101,7 @@ class _Formats:
             pattern += f'"{unit}"'
         return self(num_format=pattern, **extra)
 
-    @property
+    @functools.cached_property
     def count(self) -> Format:
         return self(num_format="#,##0")
 
@@ -109,19 +110,19 @@ class _Formats:
         extra = {"font_color": colour} if colour else {}
         return self(num_format=f"+#,##0{d};-#,##0{d};0{d}", **extra)
 
-    @property
+    @functools.cached_property
     def percent(self) -> Format:
         return self(num_format='0.0"%"')
 
-    @property
+    @functools.cached_property
     def date(self) -> Format:
         return self(num_format="dd/mm/yyyy", align="left")
 
-    @property
+    @functools.cached_property
     def suppressed(self) -> Format:
         return self(italic=True, font_color="#7F7F7F", align="right")
 
-    @property
+    @functools.cached_property
     def link(self) -> Format:
         return self(font_color="#C55A11", underline=1, bold=True)
 
