@@ -158,7 +158,15 @@ def write_reports(
     if stale:
         # Only the indicator values of the units to render (all of them on a first run).
         codes = None if len(stale) == len(inputs.units) else inputs.value_codes_of(stale)
-        builder = ReportBuilder(load_cycle(settings.warehouse, cycle, unit_codes=codes))
+        # The index is millions of objects made at once and kept until the reports are
+        # written: collections while it is built would walk them all and free nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            builder = ReportBuilder(load_cycle(settings.warehouse, cycle, unit_codes=codes))
+        finally:
+            if collecting:
+                gc.enable()
         previous = {item: last.content for item, last in kept.items()}
         for r in _render_all(builder, stale, directory, workers, previous, renderer, progress):
             done[(r[0].level, r[0].code)] = r
