@@ -64,8 +64,10 @@ def read_inputs(warehouse: str | Warehouse, cycle: Cycle, renderer: bytes) -> Cy
     admin = INPUTS["admin_units"]
     with wh.connect(read_only=True) as con:
         read = check_marts(con, wh, cycle)
+        # In a fixed order: the digests of the inputs every report reads follow it.
         groups = {
-            name: con.query(group_sql(con, name), INPUTS[name].params(cycle)) for name in read
+            name: con.query(group_sql(con, name), INPUTS[name].params(cycle))
+            for name in sorted(read)
         }
         admin_rows = con.query(admin.sql(), admin.params(cycle))
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from core.cycles import Cycle
@@ -316,10 +317,11 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
             numeric = pd.to_numeric(series, errors="coerce").astype("float64")
             out[column] = numeric.astype(object).where(numeric.notna(), None)
         else:
-            # Codes and names repeat: convert each distinct value once, then spread them.
+            # Codes and names repeat: convert each distinct value once, then spread them (a
+            # missing value's code, -1, picks the None at the end).
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            plain = [*map(_value, uniques.tolist()), None]
-            out[column] = pd.Series([plain[c] for c in codes], index=frame.index, dtype=object)
+            plain = np.array([*map(_value, uniques.tolist()), None], dtype=object)
+            out[column] = pd.Series(plain[codes], index=frame.index, dtype=object)
     return out
 
 
@@ -425,6 +427,8 @@ class _Meta:
 
 _VALUE_KEYS = INPUTS["indicator_values"].columns[3:]
 """The figures of an indicator value (after its unit and indicator keys)."""
+_NUMERATOR, _VALUE = _VALUE_KEYS.index("numerator"), _VALUE_KEYS.index("value")
+_NO_VALUES = (None,) * len(_VALUE_KEYS)
 
 
 class ReportBuilder:
@@ -644,7 +648,11 @@ class ReportBuilder:
         rows = []
         for indicator in self.indicator_codes:
             m = self.meta[indicator]
-            v = values.get(indicator, {})
+            v = (
+                dict(zip(_VALUE_KEYS, values[indicator], strict=True))
+                if indicator in values
+                else {}
+            )
             status = v.get("target_status") or (
                 "unknown" if v.get("value") is None else "no_target"
             )
@@ -813,18 +821,21 @@ class ReportBuilder:
                 | {c for lv, c in self.rates if lv == "province"}
             )
         if level == "province" and hierarchy_version(self.marts.hierarchy).has_districts:
-            present = {c for lv, c in self.values if lv == "district"} | {
-                c for lv, c in self.rates if lv == "district"
-            }
-            return "district", sorted(d for d in self.districts_of.get(code, []) if d in present)
+            districts = self.districts_of.get(code, [])
+            return "district", sorted(
+                d
+                for d in districts
+                if ("district", d) in self.values or ("district", d) in self.rates
+            )
         in_force = self.communes_of.get((level, code), [])
         expected = {
             r["reporter_code"]
             for r in self.status_by.get((level, code), [])
             if r["reporter_kind"] == "commune"
         }
-        present = {c for lv, c in self.values if lv == "commune"}
-        return "commune", sorted(c for c in in_force if c in expected or c in present)
+        return "commune", sorted(
+            c for c in in_force if c in expected or ("commune", c) in self.values
+        )
 
     def _breakdown(
         self,
@@ -848,18 +859,22 @@ class ReportBuilder:
             part_findings = by_part.get(part, [])
             cells: dict[str, BreakdownCell] = {}
             for indicator in self.indicator_codes:
-                v = values.get(indicator, {})
-                fids = tuple(fid for fid in part_findings if indicator in affects[fid])
+                v = values.get(indicator, _NO_VALUES)
+                fids = (
+                    tuple(fid for fid in part_findings if indicator in affects[fid])
+                    if part_findings
+                    else ()
+                )
                 if part_level == "commune":
                     cells[indicator] = suppress.commune_cell(
-                        v.get("numerator"),
-                        v.get("value"),
+                        v[_NUMERATOR],
+                        v[_VALUE],
                         sensitive=indicator in self.sensitive,
                         is_count=self.meta[indicator].is_count,
                         finding_ids=fids,
                     )
                 else:
-                    cells[indicator] = BreakdownCell(v.get("value"), None, fids)
+                    cells[indicator] = BreakdownCell(v[_VALUE], None, fids)
             status: ReturnStatus | None = None
             rate = timeliness = None
             if part_level == "commune":
@@ -921,12 +936,16 @@ class ReportBuilder:
         return out
 
     @staticmethod
-    def _index_values(frame: pd.DataFrame) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
-        out: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
-        columns = ["unit_level", "unit_code", "indicator_code", *_VALUE_KEYS]
-        # Zipped column lists: a third faster than itertuples over a national cycle's rows.
-        for row in zip(*(frame[column].tolist() for column in columns), strict=True):
-            out[(row[0], row[1])][row[2]] = dict(zip(_VALUE_KEYS, row[3:], strict=True))
+    def _index_values(frame: pd.DataFrame) -> dict[tuple[str, str], dict[str, tuple[Any, ...]]]:
+        """Each unit's figures by indicator, in `_VALUE_KEYS` order: tuples, not dicts, since
+        most of a national cycle's rows are communes' and only the breakdown reads them."""
+        out: dict[tuple[str, str], dict[str, tuple[Any, ...]]] = defaultdict(dict)
+        keys = zip(
+            *(frame[c].tolist() for c in INPUTS["indicator_values"].columns[:3]), strict=True
+        )
+        figures = zip(*(frame[column].tolist() for column in _VALUE_KEYS), strict=True)
+        for (level, code, indicator), row in zip(keys, figures, strict=True):
+            out[(level, code)][indicator] = row
         return out
 
 

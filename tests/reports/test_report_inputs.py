@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from core.cycles import Cycle
 from core.warehouse import Warehouse
 from reports.errors import MissingMarts
 from reports.inputs import read_inputs
-from reports.load import ReportBuilder, load_cycle
+from reports.load import ReportBuilder, check_marts, load_cycle
 
 pytestmark = pytest.mark.xdist_group("reports")
 
@@ -54,6 +55,25 @@ def test_every_report_of_the_cycle_has_its_own_digest(copy: str) -> None:
     assert inputs.has_figures and inputs.generated_from == copy
     assert len(set(inputs.digests.values())) == len(inputs.units) == 9
     assert read_inputs(copy, CYCLE, RENDERER).digests == inputs.digests
+
+
+def test_the_digests_do_not_depend_on_the_order_the_marts_come_in(
+    copy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `check_marts` gives a set, which each process orders by its own string hashes
+    # (PYTHONHASHSEED): the next run must find the same digests, or it builds every report again.
+    def listed(reverse: bool) -> Callable[..., set[str]]:
+        class Ordered(set[str]):
+            def __iter__(self) -> Iterator[str]:
+                return iter(sorted(set.__iter__(self), reverse=reverse))
+
+        return lambda *args: Ordered(check_marts(*args))
+
+    digests = []
+    for reverse in (False, True):
+        monkeypatch.setattr("reports.inputs.check_marts", listed(reverse))
+        digests.append(read_inputs(copy, CYCLE, RENDERER).digests)
+    assert digests[0] == digests[1]
 
 
 def test_a_commune_figure_is_read_by_its_district_only(copy: str, planted: Planted) -> None:
