@@ -141,7 +141,10 @@ judged as (
         {{ judge_target(
             'target_comparator', 'target_value', 'component_value', 'component_numerator',
             'compared_value', 'compared_previous_value'
-        ) }} as component_status
+        ) }} as component_status,
+        count(*) over (
+            partition by components.cycle, components.unit_level, components.unit_code, components.indicator_code
+        ) as parts
 
     from components
 
@@ -149,6 +152,8 @@ judged as (
 
 combined as (
 
+    -- a target of several parts (CT04c above the communes), in one row; grouping every target
+    -- would aggregate the long texts of a third of a million rows for a few hundred of them
     select
         cycle,
         hierarchy,
@@ -173,7 +178,33 @@ combined as (
         sum(case when component_status = 'unknown' then 1 else 0 end) as parts_unknown
 
     from judged
+    where parts > 1
     group by cycle, hierarchy, is_annual, unit_level, unit_code, province_code, indicator_code
+
+    union all
+
+    select
+        cycle,
+        hierarchy,
+        is_annual,
+        unit_level,
+        unit_code,
+        province_code,
+        indicator_code,
+        target_source,
+        plan_id,
+        target_year,
+        target_scope,
+        target_comparator,
+        target_value,
+        target_text,
+        target_note_vi,
+        target_note_en,
+        case when component_status = 'not_met' then 1 else 0 end as parts_not_met,
+        case when component_status = 'unknown' then 1 else 0 end as parts_unknown
+
+    from judged
+    where parts = 1
 
 ),
 
