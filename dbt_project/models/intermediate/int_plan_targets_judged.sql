@@ -142,18 +142,20 @@ judged as (
             'target_comparator', 'target_value', 'component_value', 'component_numerator',
             'compared_value', 'compared_previous_value'
         ) }} as component_status,
-        count(*) over (
-            partition by components.cycle, components.unit_level, components.unit_code, components.indicator_code
-        ) as parts
+        area_indicators.indicator_code is not null as has_area_targets
 
     from components
+    left join area_indicators
+        on components.cycle = area_indicators.cycle
+        and components.indicator_code = area_indicators.indicator_code
 
 ),
 
 combined as (
 
-    -- a target of several parts (CT04c above the communes), in one row; grouping every target
-    -- would aggregate the long texts of a third of a million rows for a few hundred of them
+    -- a target of several parts (one per area type: only an indicator with area-scoped targets
+    -- has them) in one row; the others as they are: grouping every target aggregated the long
+    -- texts of a third of a million rows for a few hundred targets
     select
         cycle,
         hierarchy,
@@ -178,7 +180,7 @@ combined as (
         sum(case when component_status = 'unknown' then 1 else 0 end) as parts_unknown
 
     from judged
-    where parts > 1
+    where has_area_targets
     group by cycle, hierarchy, is_annual, unit_level, unit_code, province_code, indicator_code
 
     union all
@@ -204,7 +206,7 @@ combined as (
         case when component_status = 'unknown' then 1 else 0 end as parts_unknown
 
     from judged
-    where parts = 1
+    where not has_area_targets
 
 ),
 
