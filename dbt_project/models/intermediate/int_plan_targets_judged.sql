@@ -141,14 +141,21 @@ judged as (
         {{ judge_target(
             'target_comparator', 'target_value', 'component_value', 'component_numerator',
             'compared_value', 'compared_previous_value'
-        ) }} as component_status
+        ) }} as component_status,
+        area_indicators.indicator_code is not null as has_area_targets
 
     from components
+    left join area_indicators
+        on components.cycle = area_indicators.cycle
+        and components.indicator_code = area_indicators.indicator_code
 
 ),
 
 combined as (
 
+    -- a target of several parts (one per area type: only an indicator with area-scoped targets
+    -- has them) in one row; the others as they are: grouping every target aggregated the long
+    -- texts of a third of a million rows for a few hundred targets
     select
         cycle,
         hierarchy,
@@ -173,7 +180,33 @@ combined as (
         sum(case when component_status = 'unknown' then 1 else 0 end) as parts_unknown
 
     from judged
+    where has_area_targets
     group by cycle, hierarchy, is_annual, unit_level, unit_code, province_code, indicator_code
+
+    union all
+
+    select
+        cycle,
+        hierarchy,
+        is_annual,
+        unit_level,
+        unit_code,
+        province_code,
+        indicator_code,
+        target_source,
+        plan_id,
+        target_year,
+        target_scope,
+        target_comparator,
+        target_value,
+        target_text,
+        target_note_vi,
+        target_note_en,
+        case when component_status = 'not_met' then 1 else 0 end as parts_not_met,
+        case when component_status = 'unknown' then 1 else 0 end as parts_unknown
+
+    from judged
+    where not has_area_targets
 
 ),
 
