@@ -516,10 +516,25 @@ class _Subject(UniqueUnstructuredHeader, BaseHeader):
         return f"{self.name}: {value.encode(linesep=policy.linesep)}{policy.linesep}"
 
 
+class _Headers(HeaderRegistry):
+    """The email package's registry with the subject folded by `_Subject`, and each header's
+    class built once: the registry builds a new class for every header it parses (some 30 per
+    message, each left for the cyclic garbage collector)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.map_to_type("subject", _Subject)
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        found = self._classes.get(name)
+        if found is None:
+            found = self._classes[name] = super().__getitem__(name)
+        return found
+
+
 def _message_policy() -> EmailPolicy[EmailMessage]:
-    headers = HeaderRegistry()
-    headers.map_to_type("subject", _Subject)
-    return email.policy.default.clone(header_factory=headers)
+    return email.policy.default.clone(header_factory=_Headers())
 
 
 MESSAGE_POLICY = _message_policy()

@@ -12,6 +12,7 @@ with `resend_uncertain` (`cycle alert CYCLE --resend-uncertain`), under the same
 
 from __future__ import annotations
 
+import gc
 import smtplib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -353,9 +354,15 @@ def _deliver(
 ) -> None:
     """Send over one SMTP session; once the server is out of reach, the rest fail at once
     (rather than each waiting for its own time-out). A message whose outcome is uncertain is
-    not sent again; the next office gets a new connection."""
+    not sent again; the next office gets a new connection.
+
+    The cyclic garbage collector waits until the end: composing and sending a message leaves
+    thousands of small objects (header parse trees), which it would otherwise scan again and
+    again with every message kept so far."""
     unreachable: str | None = None
     sender = SmtpSender(config)  # connects on the first message
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         for alert in pending:
             if unreachable is None:
@@ -394,6 +401,8 @@ def _deliver(
             summary.outcomes.append(_outcome(alert, "failed", unreachable))
     finally:
         sender.close()
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _outcome(alert: OfficeAlert, status: OfficeStatus, error: str | None = None) -> OfficeOutcome:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from core.cycles import Cycle
 from core.reference import Reference, Reporter, normalise_code
@@ -24,9 +24,9 @@ SHOWN_ROWS = 5
 """Rows named in a conflicting figure's message; the count says how many there are."""
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One accepted figure: a count (or 0/1 flag) for a commune and a data element."""
+class Figure(NamedTuple):
+    """One accepted figure: a count (or 0/1 flag) for a commune and a data element (a tuple,
+    as `RawRow`: cheaper to build than a frozen dataclass)."""
 
     unit_code: str
     element_code: str

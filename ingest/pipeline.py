@@ -264,26 +264,18 @@ def read_many(
     jobs = [(str(p), folder_cycle.id if folder_cycle else None, str(archive_dir)) for p in paths]
     results: list[ReceivedFile] = []
     workers = workers or os.cpu_count() or 1
-    # Hundreds of thousands of small objects arrive; the cyclic GC would rescan them over and
-    # over (they hold no cycles), so it waits until they are all here.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        if len(jobs) < PARALLEL_THRESHOLD or workers == 1:
-            for job in jobs:
-                results.append(_receive_job(job))
-                if progress:
-                    progress(1)
-            return results
-        with ProcessPoolExecutor(max_workers=workers, initializer=reference) as pool:
-            for received in pool.map(_receive_job, jobs, chunksize=64):
-                results.append(received)
-                if progress:
-                    progress(1)
+    if len(jobs) < PARALLEL_THRESHOLD or workers == 1:
+        for job in jobs:
+            results.append(_receive_job(job))
+            if progress:
+                progress(1)
         return results
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with ProcessPoolExecutor(max_workers=workers, initializer=reference) as pool:
+        for received in pool.map(_receive_job, jobs, chunksize=64):
+            results.append(received)
+            if progress:
+                progress(1)
+    return results
 
 
 def check_files(paths: Iterable[Path]) -> list[CheckedReturn]:
@@ -372,6 +364,24 @@ def ingest_cycle(
     on_total: Callable[[int], None] | None = None,
 ) -> IngestSummary:
     """Load `<inbox>/<cycle>/` into the raw layer."""
+    # Hundreds of thousands of small objects arrive from the workers and go to the warehouse;
+    # the cyclic GC would scan them over and over (they hold no cycles), so it waits until
+    # they are gone.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _ingest_cycle(settings, cycle, progress, on_total)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _ingest_cycle(
+    settings: Settings,
+    cycle: Cycle,
+    progress: Progress | None,
+    on_total: Callable[[int], None] | None,
+) -> IngestSummary:
     folder = settings.inbox / cycle.id
     entries = _inbox_entries(folder)
     warehouse = Warehouse(settings.warehouse)
