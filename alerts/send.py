@@ -12,7 +12,6 @@ with `resend_uncertain` (`cycle alert CYCLE --resend-uncertain`), under the same
 
 from __future__ import annotations
 
-import gc
 import smtplib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -33,6 +32,7 @@ from alerts.smtp import (
     smtp_config,
 )
 from core.cycles import Cycle
+from core.memory import collector_paused
 from core.settings import Settings
 from core.warehouse import Warehouse, WarehouseConnection
 
@@ -361,48 +361,47 @@ def _deliver(
     again with every message kept so far."""
     unreachable: str | None = None
     sender = SmtpSender(config)  # connects on the first message
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for alert in pending:
-            if unreachable is None:
-                try:
-                    refused = sender.send(alert.message, alert.recipients)
-                except SmtpUnavailable as exc:
-                    unreachable = f"không kết nối được máy chủ thư / SMTP server unreachable: {exc}"
-                    summary.problems.append(unreachable)
-                except DeliveryUncertain as exc:
-                    error = f"{UNCERTAIN} ({exc})"
-                    _log(log, alert, "uncertain", error)
-                    summary.outcomes.append(_outcome(alert, "uncertain", error))
-                    continue
-                except smtplib.SMTPException as exc:
-                    error = f"máy chủ thư từ chối / refused by the SMTP server: {exc}"
-                    _log(log, alert, "failed", error)
-                    summary.outcomes.append(_outcome(alert, "failed", error))
-                    continue
-                except Exception as exc:  # one office's failure must not stop the others
-                    error = f"gửi lỗi / sending failed: {type(exc).__name__}: {exc}"
-                    _log(log, alert, "failed", error)
-                    summary.outcomes.append(_outcome(alert, "failed", error))
-                    continue
-                else:
-                    notes = [RESENT] if alert.office_code in resending else []
-                    if refused:
-                        notes.append(
-                            "một số địa chỉ bị từ chối / some addresses refused: "
-                            + "; ".join(f"{a} ({why})" for a, why in refused.items())
+    with collector_paused():
+        try:
+            for alert in pending:
+                if unreachable is None:
+                    try:
+                        refused = sender.send(alert.message, alert.recipients)
+                    except SmtpUnavailable as exc:
+                        unreachable = (
+                            f"không kết nối được máy chủ thư / SMTP server unreachable: {exc}"
                         )
-                    note = "; ".join(notes) or None
-                    _log(log, alert, "sent", note)
-                    summary.outcomes.append(_outcome(alert, "sent", note))
-                    continue
-            _log(log, alert, "failed", unreachable)
-            summary.outcomes.append(_outcome(alert, "failed", unreachable))
-    finally:
-        sender.close()
-        if gc_was_enabled:
-            gc.enable()
+                        summary.problems.append(unreachable)
+                    except DeliveryUncertain as exc:
+                        error = f"{UNCERTAIN} ({exc})"
+                        _log(log, alert, "uncertain", error)
+                        summary.outcomes.append(_outcome(alert, "uncertain", error))
+                        continue
+                    except smtplib.SMTPException as exc:
+                        error = f"máy chủ thư từ chối / refused by the SMTP server: {exc}"
+                        _log(log, alert, "failed", error)
+                        summary.outcomes.append(_outcome(alert, "failed", error))
+                        continue
+                    except Exception as exc:  # one office's failure must not stop the others
+                        error = f"gửi lỗi / sending failed: {type(exc).__name__}: {exc}"
+                        _log(log, alert, "failed", error)
+                        summary.outcomes.append(_outcome(alert, "failed", error))
+                        continue
+                    else:
+                        notes = [RESENT] if alert.office_code in resending else []
+                        if refused:
+                            notes.append(
+                                "một số địa chỉ bị từ chối / some addresses refused: "
+                                + "; ".join(f"{a} ({why})" for a, why in refused.items())
+                            )
+                        note = "; ".join(notes) or None
+                        _log(log, alert, "sent", note)
+                        summary.outcomes.append(_outcome(alert, "sent", note))
+                        continue
+                _log(log, alert, "failed", unreachable)
+                summary.outcomes.append(_outcome(alert, "failed", unreachable))
+        finally:
+            sender.close()
 
 
 def _outcome(alert: OfficeAlert, status: OfficeStatus, error: str | None = None) -> OfficeOutcome:

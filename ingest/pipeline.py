@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import errno
-import gc
 import os
 import stat
 from collections import defaultdict
@@ -21,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from core.cycles import Cycle
+from core.memory import collector_paused
 from core.reference import normalise_code, reference
 from core.settings import Settings
 from core.signoffs import is_locked
@@ -364,16 +364,9 @@ def ingest_cycle(
     on_total: Callable[[int], None] | None = None,
 ) -> IngestSummary:
     """Load `<inbox>/<cycle>/` into the raw layer."""
-    # Hundreds of thousands of small objects arrive from the workers and go to the warehouse;
-    # the cyclic GC would scan them over and over (they hold no cycles), so it waits until
-    # they are gone.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # Hundreds of thousands of small objects arrive from the workers and go to the warehouse.
+    with collector_paused():
         return _ingest_cycle(settings, cycle, progress, on_total)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _ingest_cycle(

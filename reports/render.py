@@ -35,6 +35,7 @@ from typing import Literal
 
 from core import ledger
 from core.cycles import Cycle
+from core.memory import collector_paused
 from core.settings import Settings
 from core.warehouse import Warehouse
 from reports.errors import MissingMarts, NoReportData
@@ -160,13 +161,8 @@ def write_reports(
         codes = None if len(stale) == len(inputs.units) else inputs.value_codes_of(stale)
         # The index is millions of objects made at once and kept until the reports are
         # written: collections while it is built would walk them all and free nothing.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             builder = ReportBuilder(load_cycle(settings.warehouse, cycle, unit_codes=codes))
-        finally:
-            if collecting:
-                gc.enable()
         previous = {item: last.content for item, last in kept.items()}
         for r in _render_all(builder, stale, directory, workers, previous, renderer, progress):
             done[(r[0].level, r[0].code)] = r
