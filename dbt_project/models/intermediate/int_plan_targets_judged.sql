@@ -8,6 +8,10 @@
 -- cycles are `interim`: targets are judged on annual cycles (`is_annual`, carried by the
 -- applied targets). The country's rows are judged on its value summed from every province of
 -- the cycle, as in fct_indicator_values (macros/country.sql).
+{%- set target_of_unit = [
+    'cycle', 'hierarchy', 'is_annual', 'unit_level', 'unit_code', 'province_code', 'indicator_code'
+] %}
+
 with
 
 indicators as (
@@ -157,13 +161,7 @@ combined as (
     -- has them) in one row; the others as they are: grouping every target aggregated the long
     -- texts of a third of a million rows for a few hundred targets
     select
-        cycle,
-        hierarchy,
-        is_annual,
-        unit_level,
-        unit_code,
-        province_code,
-        indicator_code,
+        {{ target_of_unit | join(',\n        ') }},
         max(target_source) as target_source,
         max(plan_id) as plan_id,
         max(target_year) as target_year,
@@ -181,18 +179,12 @@ combined as (
 
     from judged
     where has_area_targets
-    group by cycle, hierarchy, is_annual, unit_level, unit_code, province_code, indicator_code
+    group by {{ target_of_unit | join(', ') }}
 
     union all
 
     select
-        cycle,
-        hierarchy,
-        is_annual,
-        unit_level,
-        unit_code,
-        province_code,
-        indicator_code,
+        {{ target_of_unit | join(',\n        ') }},
         target_source,
         plan_id,
         target_year,
